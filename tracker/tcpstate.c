@@ -1,0 +1,916 @@
+/* tcpstate.c: the state tracker. See tcpstate.h for the contract.
+ *
+ * Each connection keeps one tcps__peer per endpoint (as pf keeps src and dst).
+ * A segment is first checked against the sender (what it sent proves its own
+ * state: SYN, SYN-ACK, FIN, RST; its ACK proves what it had received), then
+ * delivered to the receiver (assumed delivered unless later evidence
+ * contradicts it). State changes go through the RFC 9293 diagram in
+ * tcps__next[][]; the few cases a table cannot say (simultaneous open and
+ * close, passive reset, midstream pickup) are small functions below.
+ */
+#include "tcpstate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- serial-number arithmetic (RFC 1982), the only place seqs compare ---- */
+#define TCPS__SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define TCPS__SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define TCPS__SEQ_GT(a, b) TCPS__SEQ_LT(b, a)
+#define TCPS__SEQ_GEQ(a, b) TCPS__SEQ_LEQ(b, a)
+
+/* ---- names ---- */
+static const char *const tcps__state_names[] = {
+#define XX(name, str) str,
+    TCPS_STATE_MAP(XX)
+#undef XX
+};
+static const char *const tcps__cert_names[] = {
+#define XX(name, str) str,
+    TCPS_CERTAINTY_MAP(XX)
+#undef XX
+};
+static const char *const tcps__event_names[] = {
+#define XX(name, tok, sev, desc) tok,
+    TCPS_EVENT_MAP(XX)
+#undef XX
+};
+static const char *const tcps__event_desc[] = {
+#define XX(name, tok, sev, desc) desc,
+    TCPS_EVENT_MAP(XX)
+#undef XX
+};
+static const signed char tcps__event_sev[] = {
+#define XX(name, tok, sev, desc) sev,
+    TCPS_EVENT_MAP(XX)
+#undef XX
+};
+
+const char *tcps_state_name(int s)
+{
+    return (s >= 0 && s < TCPS_STATE_COUNT) ? tcps__state_names[s] : "?";
+}
+const char *tcps_certainty_name(int c)
+{
+    return (c >= 0 && c < TCPS_CERT_COUNT) ? tcps__cert_names[c] : "?";
+}
+const char *tcps_event_name(int e)
+{
+    return (e >= 0 && e < TCPS_EVENT_COUNT) ? tcps__event_names[e] : "?";
+}
+const char *tcps_event_description(int e)
+{
+    return (e >= 0 && e < TCPS_EVENT_COUNT) ? tcps__event_desc[e] : "?";
+}
+int tcps_event_severity(int e)
+{
+    return (e >= 0 && e < TCPS_EVENT_COUNT) ? tcps__event_sev[e] : -1;
+}
+
+int tcps_state_rank(int s, int ended)
+{
+    static const signed char rank[TCPS_STATE_COUNT] = {
+        [TCPS_CLOSED] = 0,      [TCPS_LISTEN] = 1,     [TCPS_SYN_SENT] = 2,
+        [TCPS_SYN_RECEIVED] = 3, [TCPS_ESTABLISHED] = 4, [TCPS_FIN_WAIT_1] = 5,
+        [TCPS_CLOSE_WAIT] = 5,  [TCPS_FIN_WAIT_2] = 6, [TCPS_CLOSING] = 6,
+        [TCPS_LAST_ACK] = 6,    [TCPS_TIME_WAIT] = 7,
+    };
+    if (s < 0 || s >= TCPS_STATE_COUNT)
+        return -1;
+    if (ended && (s == TCPS_CLOSED || s == TCPS_LISTEN))
+        return 8;
+    return rank[s];
+}
+
+/* ---- the RFC 9293 state diagram as data ----
+ * What one endpoint does on one input; TCPS__SAME = no arc (state unchanged). */
+enum tcps__input {
+    IN_SND_SYN,     /* 3.10.1 active OPEN; 3.10.2 SEND in LISTEN */
+    IN_SND_SYNACK,  /* 3.10.7.2 SYN in LISTEN; 3.10.7.3 SYN in SYN-SENT */
+    IN_SND_FIN,     /* 3.10.4 CLOSE */
+    IN_SND_RST,     /* 3.10.5 ABORT, or 3.10.7.1 reply from no connection */
+    IN_RCV_SYN,     /* 3.10.7.3 fourth: SYN in SYN-SENT (simultaneous open) */
+    IN_RCV_SYNACK,  /* 3.10.7.3 fourth: SYN,ACK acknowledging our SYN */
+    IN_RCV_ACK_SYN, /* 3.10.7.4 fifth: ACK of our SYN in SYN-RECEIVED */
+    IN_RCV_ACK_FIN, /* 3.10.7.4 fifth: ACK of our FIN */
+    IN_RCV_FIN,     /* 3.10.7.4 eighth: FIN */
+    IN_RCV_RST,     /* 3.10.7.3 / 3.10.7.4 second: acceptable RST */
+    IN_TIMEOUT,     /* 3.10.8 TIME-WAIT timeout */
+    IN_COUNT
+};
+#define TCPS__SAME 0xff
+#define A(st) (TCPS_##st + 1) /* entries are state + 1; 0 = no arc */
+
+static const uint8_t tcps__next[TCPS_STATE_COUNT][IN_COUNT] = {
+    /* A [state] row lists the arcs leaving it; unlisted inputs keep the state. */
+    [TCPS_CLOSED] = {[IN_SND_SYN] = A(SYN_SENT), [IN_SND_RST] = A(CLOSED)},
+    [TCPS_LISTEN] = {[IN_SND_SYN] = A(SYN_SENT), [IN_SND_SYNACK] = A(SYN_RECEIVED),
+                     [IN_SND_RST] = A(CLOSED)},
+    [TCPS_SYN_SENT] = {[IN_SND_SYNACK] = A(SYN_RECEIVED), [IN_SND_RST] = A(CLOSED),
+                       [IN_RCV_SYN] = A(SYN_RECEIVED), [IN_RCV_SYNACK] = A(ESTABLISHED),
+                       [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_SYN_RECEIVED] = {[IN_SND_FIN] = A(FIN_WAIT_1), [IN_SND_RST] = A(CLOSED),
+                           [IN_RCV_SYNACK] = A(ESTABLISHED), [IN_RCV_ACK_SYN] = A(ESTABLISHED),
+                           [IN_RCV_FIN] = A(CLOSE_WAIT), [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_ESTABLISHED] = {[IN_SND_FIN] = A(FIN_WAIT_1), [IN_SND_RST] = A(CLOSED),
+                          [IN_RCV_FIN] = A(CLOSE_WAIT), [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_CLOSE_WAIT] = {[IN_SND_FIN] = A(LAST_ACK), [IN_SND_RST] = A(CLOSED),
+                         [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_FIN_WAIT_1] = {[IN_SND_RST] = A(CLOSED), [IN_RCV_ACK_FIN] = A(FIN_WAIT_2),
+                         [IN_RCV_FIN] = A(CLOSING), [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_CLOSING] = {[IN_SND_RST] = A(CLOSED), [IN_RCV_ACK_FIN] = A(TIME_WAIT),
+                      [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_LAST_ACK] = {[IN_SND_RST] = A(CLOSED), [IN_RCV_ACK_FIN] = A(CLOSED),
+                       [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_FIN_WAIT_2] = {[IN_SND_RST] = A(CLOSED), [IN_RCV_FIN] = A(TIME_WAIT),
+                         [IN_RCV_RST] = A(CLOSED)},
+    [TCPS_TIME_WAIT] = {[IN_SND_RST] = A(CLOSED), [IN_RCV_RST] = A(CLOSED),
+                        [IN_TIMEOUT] = A(CLOSED)},
+};
+#undef A
+
+static int tcps__arc(int state, enum tcps__input in)
+{
+    uint8_t n = tcps__next[state][in];
+    return n ? n - 1 : TCPS__SAME;
+}
+
+/* ---- connections ---- */
+typedef struct tcps__peer {
+    uint32_t isn;     /* sequence number of its SYN */
+    uint32_t snd_nxt; /* highest sequence end it sent (SYN and FIN count one) */
+    uint32_t max_ack; /* highest ACK it sent: what it proved it received */
+    uint32_t fin_seq; /* sequence number of its FIN */
+    uint32_t proof;   /* ACK it must send to confirm an inferred state */
+    uint32_t win;     /* last window it advertised, scaled when known */
+    uint32_t entered; /* frame where the state was entered */
+    uint64_t entered_ns;
+    uint64_t last_ns;
+    uint32_t last_seq, last_ack, last_len; /* its previous segment */
+    uint16_t last_win;
+    uint8_t last_flags;
+    int8_t wscale; /* window scale option of its SYN, -1 none */
+    uint8_t state, cert;
+    uint8_t ended;    /* the connection is over for this endpoint */
+    uint8_t has_isn, has_nxt, has_ack, has_fin, has_proof, has_last;
+    uint8_t passive;  /* entered SYN_RECEIVED from LISTEN */
+    uint8_t pend_syn; /* peer's SYN in flight: it sent a bare SYN before receiving it */
+    uint8_t sent_synack;
+    uint8_t win_known; /* window is a real scaled value */
+} tcps__peer;
+
+typedef struct tcps__conn {
+    uint8_t family;
+    uint8_t roles_assumed;
+    uint16_t port[2];
+    uint8_t addr[2][16];
+    uint32_t zone;
+    uint32_t first_frame, last_frame;
+    uint64_t events;
+    tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
+} tcps__conn;
+
+struct tcps_tracker {
+    tcps_config cfg;
+    tcps__conn *conns; /* conn_id = index + 1 */
+    size_t nconns, capconns;
+    uint32_t *slots; /* open addressing: conn index + 1, 0 = empty */
+    size_t nslots, used;
+};
+
+void tcps_config_init(tcps_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->midstream = 1;
+    cfg->vantage = TCPS_VANTAGE_UNKNOWN;
+}
+
+tcps_tracker *tcps_new(const tcps_config *cfg)
+{
+    tcps_tracker *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    if (cfg)
+        t->cfg = *cfg;
+    else
+        tcps_config_init(&t->cfg);
+    return t;
+}
+
+void tcps_free(tcps_tracker *t)
+{
+    if (!t)
+        return;
+    free(t->conns);
+    free(t->slots);
+    free(t);
+}
+
+size_t tcps_conn_count(const tcps_tracker *t)
+{
+    return t ? t->nconns : 0;
+}
+
+static size_t tcps__addr_len(uint8_t family)
+{
+    return family == 6 ? 16 : 4;
+}
+
+/* FNV-1a over one endpoint; the tuple hash is symmetric (sum of both ends). */
+static uint64_t tcps__hash_end(const uint8_t *a, size_t alen, uint16_t port)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < alen; i++)
+        h = (h ^ a[i]) * 1099511628211ULL;
+    h = (h ^ (port & 0xff)) * 1099511628211ULL;
+    h = (h ^ (port >> 8)) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t tcps__hash_seg(const tcps_segment *s)
+{
+    size_t n = tcps__addr_len(s->family);
+    uint64_t h = tcps__hash_end(s->src, n, s->sport) + tcps__hash_end(s->dst, n, s->dport);
+    h ^= ((uint64_t)s->zone << 8) ^ s->family;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 32);
+}
+
+/* Which end of c sent s: TCPS_CLIENT, TCPS_SERVER, or -1 if s is not c's. */
+static int tcps__match(const tcps__conn *c, const tcps_segment *s)
+{
+    size_t n = tcps__addr_len(s->family);
+    if (c->family != s->family || c->zone != s->zone)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (c->port[i] == s->sport && c->port[!i] == s->dport &&
+            memcmp(c->addr[i], s->src, n) == 0 && memcmp(c->addr[!i], s->dst, n) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static uint32_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s)
+{
+    if (!t->nslots)
+        return NULL;
+    size_t mask = t->nslots - 1;
+    for (size_t i = (size_t)tcps__hash_seg(s) & mask;; i = (i + 1) & mask) {
+        uint32_t v = t->slots[i];
+        if (v == 0 || tcps__match(&t->conns[v - 1], s) >= 0)
+            return &t->slots[i];
+    }
+}
+
+static int tcps__grow_slots(tcps_tracker *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 1024;
+    uint32_t *old = t->slots;
+    size_t oldn = t->nslots;
+    t->slots = calloc(n, sizeof(*t->slots));
+    if (!t->slots) {
+        t->slots = old;
+        return -1;
+    }
+    t->nslots = n;
+    for (size_t i = 0; i < oldn; i++) {
+        if (!old[i])
+            continue;
+        const tcps__conn *c = &t->conns[old[i] - 1];
+        tcps_segment k;
+        memset(&k, 0, sizeof(k));
+        k.family = c->family;
+        k.zone = c->zone;
+        memcpy(k.src, c->addr[0], 16);
+        memcpy(k.dst, c->addr[1], 16);
+        k.sport = c->port[0];
+        k.dport = c->port[1];
+        *tcps__find_slot(t, &k) = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+/* Appends a connection for s with client = sender if sender_is_client. */
+static tcps__conn *tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is_client)
+{
+    if (t->nconns >= UINT32_MAX - 1)
+        return NULL;
+    if ((t->used + 1) * 4 > t->nslots * 3 && tcps__grow_slots(t) < 0)
+        return NULL;
+    if (t->nconns == t->capconns) {
+        size_t n = t->capconns ? t->capconns * 2 : 256;
+        tcps__conn *nc = realloc(t->conns, n * sizeof(*nc));
+        if (!nc)
+            return NULL;
+        t->conns = nc;
+        t->capconns = n;
+    }
+    uint32_t *slot = tcps__find_slot(t, s);
+    if (*slot == 0)
+        t->used++;
+    tcps__conn *c = &t->conns[t->nconns++];
+    *slot = (uint32_t)t->nconns;
+    memset(c, 0, sizeof(*c));
+    size_t n = tcps__addr_len(s->family);
+    int ci = sender_is_client ? 0 : 1;
+    c->family = s->family;
+    c->zone = s->zone;
+    memcpy(c->addr[ci], s->src, n);
+    memcpy(c->addr[!ci], s->dst, n);
+    c->port[ci] = s->sport;
+    c->port[!ci] = s->dport;
+    c->first_frame = s->frame;
+    for (int i = 0; i < 2; i++) {
+        c->p[i].wscale = -1;
+        c->p[i].entered = s->frame;
+        c->p[i].entered_ns = s->time_ns;
+    }
+    c->p[TCPS_CLIENT].state = TCPS_CLOSED;
+    c->p[TCPS_CLIENT].cert = TCPS_CERT_ASSUMED;
+    c->p[TCPS_SERVER].state = TCPS_LISTEN;
+    c->p[TCPS_SERVER].cert = TCPS_CERT_ASSUMED;
+    return c;
+}
+
+/* ---- per-segment context ---- */
+typedef struct tcps__ctx {
+    const tcps_segment *seg;
+    tcps__conn *c;
+    tcps__peer *snd, *rcv;
+    uint64_t ev;
+    uint32_t end; /* seq + len + SYN + FIN */
+} tcps__ctx;
+
+/* Moves endpoint p to state next with certainty cert. A move to a lower rank
+ * is refused (reported as unexpected): within one connection no state goes
+ * backwards. */
+static void tcps__set(tcps__ctx *x, tcps__peer *p, int next, int cert)
+{
+    if (next == TCPS__SAME || p->ended)
+        return;
+    int ended = (next == TCPS_CLOSED) || (next == TCPS_LISTEN && p->state == TCPS_SYN_RECEIVED);
+    if (tcps_state_rank(next, ended) < tcps_state_rank(p->state, 0)) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
+        return;
+    }
+    if (next != p->state || ended) {
+        p->entered = x->seg->frame;
+        p->entered_ns = x->seg->time_ns;
+        p->has_proof = 0;
+    }
+    p->state = (uint8_t)next;
+    p->cert = (uint8_t)cert;
+    p->ended = (uint8_t)ended;
+}
+
+static void tcps__apply(tcps__ctx *x, tcps__peer *p, enum tcps__input in)
+{
+    int sending = in <= IN_SND_RST;
+    tcps__set(x, p, tcps__arc(p->state, in), sending ? TCPS_CERT_OBSERVED : TCPS_CERT_INFERRED);
+}
+
+/* Inferred state entered on receipt of a segment occupying sequence space;
+ * confirmed once p acknowledges `proof` (its end). */
+static void tcps__receive(tcps__ctx *x, tcps__peer *p, enum tcps__input in, uint32_t proof)
+{
+    int before = p->state;
+    tcps__apply(x, p, in);
+    if (p->state != before && !p->ended) {
+        p->proof = proof;
+        p->has_proof = 1;
+    }
+}
+
+/* ACK acceptable for an endpoint that sent a SYN: SND.UNA < SEG.ACK <= SND.NXT
+ * (RFC 9293 3.10.7.3). */
+static int tcps__acks_syn(const tcps__peer *p, uint32_t ack)
+{
+    return p->has_isn && TCPS__SEQ_GT(ack, p->isn) && TCPS__SEQ_LEQ(ack, p->snd_nxt);
+}
+
+static int tcps__acks_fin(const tcps__peer *p, const tcps_segment *s)
+{
+    return p->has_fin && (s->flags & TCPS_ACK) && TCPS__SEQ_GEQ(s->ack, p->fin_seq + 1);
+}
+
+static void tcps__note_syn(tcps__peer *p, const tcps_segment *s, uint32_t end)
+{
+    p->isn = s->seq;
+    p->has_isn = 1;
+    p->snd_nxt = end;
+    p->has_nxt = 1;
+    p->wscale = s->wscale;
+}
+
+/* ---- the sender: what its segment proves about itself ---- */
+
+static void tcps__send_syn(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    if (S->state == TCPS_SYN_SENT) {
+        if (S->has_isn && s->seq == S->isn) {
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN);
+        } else {
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_SYN_NEW_ISN);
+            tcps__note_syn(S, s, x->end);
+        }
+        return;
+    }
+    if (S->has_isn && s->seq == S->isn) { /* a SYN seen again after progress */
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN) | TCPS_EVENT_BIT(TCPS_EV_REORDERED);
+        return;
+    }
+    if (S->state == TCPS_LISTEN && R->state == TCPS_SYN_SENT) {
+        /* 3.10.7.3: both sent a bare SYN; S had not received R's SYN yet. */
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN);
+        S->pend_syn = 1;
+    }
+    tcps__note_syn(S, s, x->end);
+    tcps__apply(x, S, IN_SND_SYN);
+}
+
+static void tcps__send_synack(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    int same_isn = S->has_isn && s->seq == S->isn;
+    if (S->sent_synack && same_isn) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK);
+        return;
+    }
+    S->sent_synack = 1;
+    if (S->state == TCPS_LISTEN || S->state == TCPS_SYN_SENT) {
+        if (!tcps__acks_syn(R, s->ack))
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_BAD_ACK);
+        S->passive = (S->state == TCPS_LISTEN);
+        S->pend_syn = 0; /* its ACK proves it received R's SYN */
+        tcps__note_syn(S, s, x->end);
+        tcps__apply(x, S, IN_SND_SYNACK);
+    } else if (S->state == TCPS_SYN_RECEIVED && same_isn) {
+        S->cert = TCPS_CERT_OBSERVED; /* simultaneous open: its own SYN-ACK */
+    } else if (!same_isn) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
+    }
+}
+
+static void tcps__send_fin(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    uint32_t fin_seq = s->seq + s->len + ((s->flags & TCPS_SYN) ? 1u : 0u);
+    if (S->has_fin) {
+        if (fin_seq == S->fin_seq)
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN);
+        else
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
+        return;
+    }
+    if (S->ended || S->state == TCPS_TIME_WAIT) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
+        return;
+    }
+    S->fin_seq = fin_seq;
+    S->has_fin = 1;
+    if (S->state < TCPS_SYN_RECEIVED) {
+        /* A FIN before S was synchronized: its handshake is missing. */
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_UNSEEN);
+        tcps__set(x, S, TCPS_ESTABLISHED, TCPS_CERT_INFERRED);
+    }
+    if (!R->has_fin) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_ACTIVE_CLOSE);
+        tcps__apply(x, S, IN_SND_FIN);
+    } else if (tcps__acks_fin(R, s)) {
+        /* S had received R's FIN: CLOSE_WAIT -> LAST_ACK (3.10.4). */
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_PASSIVE_CLOSE);
+        if (R->state == TCPS_FIN_WAIT_1)
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_THREE_WAY_CLOSE);
+        tcps__apply(x, S, IN_SND_FIN);
+    } else {
+        /* S sent its FIN before R's FIN reached it: the FINs crossed. S went
+         * FIN_WAIT_1, and R's FIN, in flight, takes it to CLOSING (3.10.7.4
+         * eighth). Shown at once, so S never moves back. */
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
+        tcps__set(x, S, TCPS_CLOSING, TCPS_CERT_INFERRED);
+        S->proof = R->fin_seq + 1;
+        S->has_proof = 1;
+    }
+}
+
+/* RFC 5961 section 3.2 on the receiver R of an RST in a synchronized state:
+ * 1 exact (accept), 0 in window (challenge ACK), -1 outside (ignore). */
+static int tcps__rst_check(const tcps__ctx *x)
+{
+    const tcps__peer *S = x->snd, *R = x->rcv;
+    uint32_t seq = x->seg->seq;
+    if (!S->has_nxt && !R->has_ack)
+        return 1; /* nothing to check against (midstream) */
+    if ((S->has_nxt && seq == S->snd_nxt) || (R->has_ack && seq == R->max_ack))
+        return 1;
+    /* Linux also takes RCV.NXT - 1 once the FIN was received. */
+    if (S->has_fin && seq == S->fin_seq &&
+        (R->state == TCPS_CLOSE_WAIT || R->state == TCPS_CLOSING || R->state == TCPS_LAST_ACK))
+        return 1;
+    uint32_t left = R->has_ack ? R->max_ack : S->snd_nxt;
+    uint32_t wnd = R->win_known ? R->win : (uint32_t)R->win << 14;
+    if (wnd == 0)
+        wnd = 1;
+    if (TCPS__SEQ_GEQ(seq, left) && TCPS__SEQ_LT(seq, left + wnd))
+        return 0;
+    return -1;
+}
+
+static void tcps__reset(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    int verdict;
+    if (R->ended) {
+        verdict = 1;
+    } else if (R->state == TCPS_SYN_SENT) {
+        /* 3.10.7.3 first: acceptable only if it acknowledges the SYN. */
+        verdict = ((s->flags & TCPS_ACK) && tcps__acks_syn(R, s->ack)) ? 1 : -1;
+        if (verdict == 1 && S->state == TCPS_LISTEN)
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_REFUSED);
+    } else if (R->state == TCPS_LISTEN) {
+        verdict = 1; /* 3.10.7.2 first: ignored by a listener; S aborted */
+    } else {
+        verdict = tcps__rst_check(x);
+    }
+    if (verdict < 0) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_IGNORED);
+        return;
+    }
+    if (verdict == 0) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE);
+        return;
+    }
+    x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED);
+    tcps__apply(x, S, IN_SND_RST);
+    if (R->state == TCPS_LISTEN) {
+        R->ended = 1; /* the listener stays; this connection is over for it */
+    } else if (R->state == TCPS_SYN_RECEIVED && R->passive) {
+        /* 3.10.7.4 second: a passive SYN-RECEIVED returns to LISTEN. */
+        tcps__set(x, R, TCPS_LISTEN, TCPS_CERT_INFERRED);
+    } else {
+        tcps__apply(x, R, IN_RCV_RST);
+    }
+}
+
+/* Keep-alives and zero-window probes: a byte at most, at SND.UNA - 1 (as
+ * Linux and BSD send them, 3.8.4) or, for a window probe, at SND.NXT. */
+static void tcps__probes(tcps__ctx *x)
+{
+    const tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    if ((s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) || s->len > 1 || !S->has_nxt)
+        return;
+    int below = (s->seq == S->snd_nxt - 1) || (R->has_ack && s->seq == R->max_ack - 1);
+    int zero_win = R->has_last && R->win == 0;
+    if (zero_win && (below || (s->len == 1 && s->seq == S->snd_nxt)))
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_ZERO_WINDOW_PROBE);
+    else if (below)
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_KEEPALIVE);
+}
+
+/* What S's ACK proves it had received, and the bookkeeping of its sequence
+ * space. */
+static void tcps__sender_acks(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    if (!(s->flags & TCPS_ACK))
+        return;
+    if (!S->has_ack || TCPS__SEQ_GT(s->ack, S->max_ack)) {
+        S->max_ack = s->ack;
+        S->has_ack = 1;
+    }
+    if (R->has_nxt && TCPS__SEQ_GT(s->ack, R->snd_nxt) && !(s->flags & TCPS_RST)) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_ACKED_UNSEEN);
+        R->snd_nxt = s->ack;
+    }
+    if (S->cert == TCPS_CERT_INFERRED && S->has_proof && TCPS__SEQ_GEQ(s->ack, S->proof))
+        S->cert = TCPS_CERT_CONFIRMED;
+}
+
+/* ---- the receiver: R takes the segment (delivery assumed) ---- */
+static void tcps__deliver(tcps__ctx *x, int s_was_listen_syn)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    uint8_t f = s->flags;
+    if (R->ended)
+        return;
+    if ((f & TCPS_SYN) && !(f & TCPS_ACK) && R->state == TCPS_SYN_SENT && s_was_listen_syn)
+        tcps__receive(x, R, IN_RCV_SYN, S->isn + 1);
+    if (f & TCPS_ACK) {
+        if ((f & TCPS_SYN) && R->state == TCPS_SYN_SENT) {
+            if (tcps__acks_syn(R, s->ack))
+                tcps__receive(x, R, IN_RCV_SYNACK, S->isn + 1);
+        } else if (R->state == TCPS_SYN_RECEIVED && tcps__acks_syn(R, s->ack)) {
+            if (f & TCPS_SYN)
+                tcps__receive(x, R, IN_RCV_SYNACK, S->isn + 1);
+            else
+                tcps__apply(x, R, IN_RCV_ACK_SYN);
+        }
+        if (tcps__acks_fin(R, s))
+            tcps__apply(x, R, IN_RCV_ACK_FIN); /* nothing to acknowledge: stays inferred */
+    }
+    if ((f & TCPS_FIN) && S->has_fin && (x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) == 0) {
+        if (R->state == TCPS_FIN_WAIT_1 && !tcps__acks_fin(R, s))
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
+        if (R->state < TCPS_SYN_RECEIVED)
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
+        else
+            tcps__receive(x, R, IN_RCV_FIN, S->fin_seq + 1);
+    }
+}
+
+/* Timers and in-flight SYNs between the previous segment and this one. */
+static void tcps__between(tcps_tracker *t, tcps__ctx *x)
+{
+    for (int i = 0; i < 2; i++) {
+        tcps__peer *p = &x->c->p[i];
+        if (p->state == TCPS_TIME_WAIT && t->cfg.time_wait_ns &&
+            x->seg->time_ns >= p->entered_ns + t->cfg.time_wait_ns) {
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_TIME_WAIT_EXPIRED);
+            tcps__apply(x, p, IN_TIMEOUT);
+        }
+        if (p->pend_syn && p->state == TCPS_SYN_SENT && !p->ended) {
+            tcps__peer *q = &x->c->p[!i];
+            tcps__receive(x, p, IN_RCV_SYN, q->isn + 1);
+        }
+        p->pend_syn = 0;
+    }
+}
+
+static void tcps__bookkeep(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd;
+    const tcps_segment *s = x->seg;
+    if (!S->has_nxt || TCPS__SEQ_GT(x->end, S->snd_nxt)) {
+        S->snd_nxt = x->end;
+        S->has_nxt = 1;
+    }
+    int scaled = (s->flags & TCPS_SYN) == 0 && S->wscale >= 0 && x->rcv->wscale >= 0;
+    S->win = scaled ? (uint32_t)s->win << (S->wscale > 14 ? 14 : S->wscale) : s->win;
+    S->win_known = (s->flags & TCPS_SYN) || scaled || (S->has_isn && x->rcv->has_isn);
+    S->last_seq = s->seq;
+    S->last_ack = s->ack;
+    S->last_len = s->len;
+    S->last_win = s->win;
+    S->last_flags = s->flags;
+    S->last_ns = s->time_ns;
+    S->has_last = 1;
+}
+
+/* The same segment captured twice: identical, within a millisecond (a
+ * retransmission waits at least an RTO; pure ACKs repeat legitimately). */
+static int tcps__is_duplicate(const tcps__ctx *x)
+{
+    const tcps__peer *S = x->snd;
+    const tcps_segment *s = x->seg;
+    return S->has_last && s->time_ns - S->last_ns < 1000000u && s->seq == S->last_seq && s->ack == S->last_ack &&
+           s->len == S->last_len && s->win == S->last_win && s->flags == S->last_flags &&
+           (s->len > 0 || (s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)));
+}
+
+/* A SYN or SYN-ACK on a known tuple: does it open a new connection? */
+static int tcps__opens_new(const tcps__conn *c, int sender, const tcps_segment *s)
+{
+    const tcps__peer *S = &c->p[sender], *R = &c->p[!sender];
+    if (!(s->flags & TCPS_SYN) || (s->flags & (TCPS_RST | TCPS_FIN)))
+        return 0;
+    if (S->has_isn && s->seq == S->isn)
+        return 0; /* retransmitted or reordered */
+    if (s->flags & TCPS_ACK) /* SYN-ACK: only once both ends are done */
+        return (S->ended || S->state == TCPS_TIME_WAIT) && (R->ended || R->state == TCPS_TIME_WAIT);
+    if (S->state == TCPS_SYN_SENT && !S->ended)
+        return 0; /* same attempt, new ISN */
+    if (S->state == TCPS_LISTEN && !S->ended && R->state == TCPS_SYN_SENT)
+        return 0; /* simultaneous open */
+    return 1;
+}
+
+/* Roles without a SYN: the SYN-ACK's sender is the server; else the end with
+ * a well-known port, else the lower port (assumed). */
+static int tcps__sender_is_client_guess(const tcps_segment *s, int *assumed)
+{
+    *assumed = 0;
+    if ((s->flags & (TCPS_SYN | TCPS_ACK)) == TCPS_SYN)
+        return 1;
+    if ((s->flags & (TCPS_SYN | TCPS_ACK)) == (TCPS_SYN | TCPS_ACK))
+        return 0;
+    *assumed = 1;
+    int swk = s->sport < 1024, dwk = s->dport < 1024;
+    if (swk != dwk)
+        return dwk;
+    return s->sport > s->dport;
+}
+
+/* First segment of a connection that did not start with a SYN. */
+static void tcps__pickup(tcps__ctx *x)
+{
+    tcps__conn *c = x->c;
+    const tcps_segment *s = x->seg;
+    if ((s->flags & (TCPS_SYN | TCPS_ACK)) == (TCPS_SYN | TCPS_ACK)) {
+        /* A SYN-ACK: the client's SYN is not in the capture. */
+        tcps__peer *C = x->rcv;
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_UNSEEN);
+        C->isn = s->ack - 1;
+        C->has_isn = 1;
+        C->snd_nxt = s->ack;
+        C->has_nxt = 1;
+        tcps__set(x, C, TCPS_SYN_SENT, TCPS_CERT_INFERRED);
+        return;
+    }
+    x->ev |= TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM);
+    for (int i = 0; i < 2; i++) {
+        c->p[i].state = TCPS_ESTABLISHED;
+        c->p[i].cert = TCPS_CERT_ASSUMED;
+    }
+}
+
+static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x)
+{
+    uint32_t *slot = tcps__find_slot(t, s);
+    tcps__conn *c = (slot && *slot) ? &t->conns[*slot - 1] : NULL;
+    int sender = c ? tcps__match(c, s) : -1;
+    int fresh = 0, reuse = 0;
+    if (!c || tcps__opens_new(c, sender, s)) {
+        int assumed;
+        int is_client = tcps__sender_is_client_guess(s, &assumed);
+        if (!c && !(s->flags & TCPS_SYN) && !t->cfg.midstream)
+            return NULL;
+        reuse = (c != NULL);
+        c = tcps__new_conn(t, s, is_client);
+        if (!c)
+            return NULL;
+        c->roles_assumed = (uint8_t)assumed;
+        sender = is_client ? TCPS_CLIENT : TCPS_SERVER;
+        fresh = 1;
+    }
+    x->c = c;
+    x->snd = &c->p[sender];
+    x->rcv = &c->p[!sender];
+    if (fresh) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION);
+        if (reuse)
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_PORT_REUSE);
+        if ((s->flags & (TCPS_SYN | TCPS_ACK)) != TCPS_SYN)
+            tcps__pickup(x);
+    }
+    return c;
+}
+
+static int tcps__bad_flags(uint8_t f)
+{
+    if ((f & TCPS_SYN) && (f & (TCPS_FIN | TCPS_RST)))
+        return 1;                                  /* SYN+FIN, SYN+RST */
+    return (f & (TCPS_SYN | TCPS_ACK | TCPS_RST)) == 0; /* no SYN, ACK or RST */
+}
+
+static void tcps__fill(const tcps__ctx *x, tcps_record *out)
+{
+    const tcps__conn *c = x->c;
+    for (int i = 0; i < 2; i++) {
+        out->after[i] = c->p[i].state;
+        out->cert[i] = c->p[i].cert;
+        out->ended[i] = c->p[i].ended;
+        out->entered[i] = c->p[i].entered;
+    }
+    out->events = x->ev;
+    out->sender = (uint8_t)(x->snd == &c->p[TCPS_SERVER]);
+    out->roles_assumed = c->roles_assumed;
+}
+
+/* Both ends synchronized and neither closed. */
+static int tcps__established(const uint8_t st[2], const uint8_t ended[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (ended[i] || tcps_state_rank(st[i], 0) < tcps_state_rank(TCPS_ESTABLISHED, 0))
+            return 0;
+    return 1;
+}
+
+/* A sender still in LISTEN or SYN_SENT sends an ACK without SYN: the capture
+ * lacks handshake segments. It acknowledged the peer, so both were
+ * synchronized (3.10.7.3 fourth, 3.10.7.4 fifth). */
+static void tcps__infer_handshake(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    if ((s->flags & (TCPS_SYN | TCPS_ACK)) != TCPS_ACK || S->ended || R->ended)
+        return;
+    if (S->state == TCPS_SYN_SENT || (S->state == TCPS_LISTEN && tcps__acks_syn(R, s->ack))) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_UNSEEN);
+        if (!R->has_isn && S->state == TCPS_SYN_SENT) {
+            R->isn = s->ack - 1;
+            R->has_isn = 1;
+        }
+        tcps__set(x, S, TCPS_ESTABLISHED, TCPS_CERT_INFERRED);
+        if (R->state < TCPS_ESTABLISHED)
+            tcps__set(x, R, TCPS_ESTABLISHED, TCPS_CERT_INFERRED);
+    }
+}
+
+/* One well-formed segment: the sender's side, then delivery to the receiver. */
+static void tcps__segment(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd;
+    const tcps_segment *seg = x->seg;
+    uint8_t f = seg->flags;
+    if (S->has_fin && seg->len > 0 && !(f & TCPS_SYN) &&
+        TCPS__SEQ_GT(seg->seq + seg->len, S->fin_seq))
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_DATA_AFTER_FIN);
+    tcps__sender_acks(x);
+    if (f & TCPS_RST) {
+        tcps__reset(x);
+        return;
+    }
+    int listen_syn = 0;
+    tcps__infer_handshake(x);
+    if ((f & (TCPS_SYN | TCPS_ACK)) == TCPS_SYN) {
+        int was = S->state;
+        tcps__send_syn(x);
+        listen_syn = (was == TCPS_LISTEN && S->state == TCPS_SYN_SENT);
+    } else if (f & TCPS_SYN) {
+        tcps__send_synack(x);
+    }
+    if (f & TCPS_FIN)
+        tcps__send_fin(x);
+    tcps__probes(x);
+    tcps__deliver(x, listen_syn);
+}
+
+int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
+{
+    tcps__ctx x;
+    memset(out, 0, sizeof(*out));
+    if (!t || !seg || (seg->family != 4 && seg->family != 6))
+        return 0;
+    memset(&x, 0, sizeof(x));
+    x.seg = seg;
+    x.end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
+            ((seg->flags & TCPS_FIN) ? 1u : 0u);
+    int bad = tcps__bad_flags(seg->flags);
+    if (!tcps__lookup(t, seg, &x))
+        return 0;
+    tcps__conn *c = x.c;
+    out->conn_id = (uint32_t)(c - t->conns) + 1;
+    tcps__between(t, &x);
+    for (int i = 0; i < 2; i++) {
+        out->before[i] = c->p[i].state;
+        out->cert_before[i] = c->p[i].cert;
+        out->ended_before[i] = c->p[i].ended;
+    }
+    if (bad) {
+        x.ev |= TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS); /* no state effect (3.10.7.4 fifth) */
+    } else {
+        if (tcps__is_duplicate(&x))
+            x.ev |= TCPS_EVENT_BIT(TCPS_EV_DUPLICATE); /* processing is idempotent */
+        tcps__segment(&x);
+        tcps__bookkeep(&x);
+    }
+    tcps__fill(&x, out);
+    if (!tcps__established(out->before, out->ended_before) &&
+        tcps__established(out->after, out->ended) && !(x.ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)))
+        x.ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_COMPLETE);
+    c->events |= x.ev;
+    c->last_frame = seg->frame;
+    out->events = x.ev;
+    return 1;
+}
+
+int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!t || i >= t->nconns)
+        return 0;
+    const tcps__conn *c = &t->conns[i];
+    out->conn_id = (uint32_t)i + 1;
+    out->family = c->family;
+    memcpy(out->addr, c->addr, sizeof(out->addr));
+    out->port[0] = c->port[0];
+    out->port[1] = c->port[1];
+    out->zone = c->zone;
+    out->events = c->events;
+    out->first_frame = c->first_frame;
+    out->last_frame = c->last_frame;
+    out->roles_assumed = c->roles_assumed;
+    for (int k = 0; k < 2; k++) {
+        const tcps__peer *p = &c->p[k];
+        out->state[k] = p->state;
+        out->cert[k] = p->cert;
+        out->entered[k] = p->entered;
+        out->entered_ns[k] = p->entered_ns;
+        if (p->state == TCPS_TIME_WAIT && t->cfg.time_wait_ns && now_ns &&
+            now_ns >= p->entered_ns + t->cfg.time_wait_ns) {
+            out->state[k] = TCPS_CLOSED;
+            out->entered_ns[k] = p->entered_ns + t->cfg.time_wait_ns;
+        }
+    }
+    return 1;
+}
