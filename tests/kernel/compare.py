@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Compare tcpstate's per-frame states with a kernel truth file.
+
+usage: compare.py [--hindsight] [--ignore-extra] [--verbose] TRUTH FIELDS
+       compare.py --fields [--hindsight]
+
+TRUTH  is a pcaps/<scenario>.truth file (format: pcaps/README.md).
+FIELDS is the output of
+
+  tshark -r X.pcap -T fields -E separator=/t -E occurrence=a \\
+    -e frame.number -e tcpstate.conn -e tcpstate.client.endpoint \\
+    -e tcpstate.server.endpoint -e tcpstate.prev_states -e tcpstate.states
+
+(with --hindsight: the tcpstate.hindsight.* fields), or "-" for standard
+input, or a .pcap/.pcapng file, which is then run through tshark with those
+fields.  `compare.py --fields` prints the -e arguments.  A first line naming
+the columns (tshark -E header=y) is accepted; columns are then found by name.
+
+A frame with several TCP layers has comma-separated values in each column.
+Frames the plugin did not track (empty fields) are skipped.
+
+For each truth connection the plugin's connection with the same client and
+server endpoints is taken (the n-th one with that pair for the truth's n-th
+connection with it).  Each endpoint's sequence of distinct states is built
+from the plugin's frames (previous then current state of each frame,
+consecutive duplicates collapsed, a leading CLOSED dropped unless it is the
+only state) and compared with the truth's `states`; the last frame's current
+state is compared with `end`.  One line is printed per difference, then
+`PASS <scenario>` or `FAIL <scenario>`; the exit status is 0 or 1 (2 for a
+usage or input error).  Plugin connections that match no truth connection
+are differences too, unless --ignore-extra.
+"""
+import os
+import subprocess
+import sys
+
+FIELDS = ["frame.number", "tcpstate.conn", "tcpstate.client.endpoint",
+          "tcpstate.server.endpoint", "tcpstate.prev_states", "tcpstate.states"]
+
+
+def field_names(hindsight):
+    if not hindsight:
+        return list(FIELDS)
+    return [FIELDS[0]] + [f.replace("tcpstate.", "tcpstate.hindsight.", 1) for f in FIELDS[1:]]
+
+
+STATE_ALIASES = {"SYN_RCVD": "SYN_RECEIVED", "SYN_RECV": "SYN_RECEIVED", "FIN_WAIT1": "FIN_WAIT_1",
+                 "FIN_WAIT2": "FIN_WAIT_2", "CLOSE": "CLOSED", "TIMEWAIT": "TIME_WAIT"}
+
+
+def norm_state(s):
+    s = s.strip().upper().replace("-", "_").replace(" ", "_")
+    return STATE_ALIASES.get(s, s)
+
+
+def norm_ep(s):
+    return s.strip().lower()
+
+
+class InputError(Exception):
+    pass
+
+
+def strip_comment(line):
+    i = line.find("#")
+    return line if i < 0 else line[:i]
+
+
+def read_truth(path):
+    t = {"scenario": os.path.basename(path).rsplit(".", 1)[0], "conns": {}, "order": []}
+    with open(path) as f:
+        lines = f.read().splitlines()
+    if not lines or not lines[0].startswith("# tcpstate truth v1"):
+        raise InputError("%s: not a tcpstate truth v1 file" % path)
+    for n, raw in enumerate(lines[1:], 2):
+        if raw.startswith("note ") or raw.strip() == "":
+            continue
+        line = strip_comment(raw).split()
+        if not line:
+            continue
+        kw = line[0]
+        try:
+            if kw == "scenario":
+                t["scenario"] = line[1]
+            elif kw in ("vantage", "generator"):
+                t[kw] = " ".join(line[1:])
+            elif kw == "conn":
+                i = int(line[1])
+                if line[2] != "client" or line[4] != "server":
+                    raise ValueError
+                t["conns"][i] = {"client": norm_ep(line[3]), "server": norm_ep(line[5]),
+                                 "states": {}, "end": {}}
+                t["order"].append(i)
+            elif kw in ("states", "end"):
+                i, role = int(line[1]), line[2]
+                if role not in ("client", "server") or i not in t["conns"]:
+                    raise ValueError
+                vals = [norm_state(s) for s in line[3:]]
+                if kw == "end":
+                    if len(vals) != 1:
+                        raise ValueError
+                    vals = vals[0]
+                t["conns"][i][kw][role] = vals
+            # unknown keywords are ignored (forward compatibility)
+        except (ValueError, IndexError):
+            raise InputError("%s:%d: cannot parse: %s" % (path, n, raw))
+    for i, c in t["conns"].items():
+        for role in ("client", "server"):
+            if role not in c["states"] or role not in c["end"]:
+                raise InputError("%s: conn %d lacks states/end for the %s" % (path, i, role))
+    return t
+
+
+def run_tshark(pcap, names):
+    cmd = ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"]
+    for n in names:
+        cmd += ["-e", n]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise InputError("tshark failed: %s" % r.stderr.strip())
+    return r.stdout
+
+
+def read_fields(text, names):
+    """-> {conn id: {"client", "server", "frames": [(frame, prev, cur)], "first": frame}}"""
+    lines = text.splitlines()
+    idx = list(range(len(names)))
+    if lines and lines[0].split("\t")[0].strip() == "frame.number":
+        header = [h.strip() for h in lines[0].split("\t")]
+        idx = []
+        for n in names:
+            if n in header:
+                idx.append(header.index(n))
+            elif n.replace("hindsight.", "") in header:  # conn/endpoints may be shared
+                idx.append(header.index(n.replace("hindsight.", "")))
+            else:
+                raise InputError("column %s not in the header" % n)
+        lines = lines[1:]
+    conns = {}
+    for ln_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        cols += [""] * (max(idx) + 1 - len(cols))
+        frame, conn, cep, sep, prev, cur = (cols[i].strip() for i in idx)
+        try:
+            frame_no = int(frame.split(",")[0])
+        except ValueError:
+            raise InputError("fields line %d: bad frame number %r" % (ln_no, frame))
+        parts = [c.split(",") if c else [] for c in (conn, cep, sep, prev, cur)]
+        n = max(len(p) for p in parts)
+        for k in range(n):
+            vals = [p[k].strip() if k < len(p) else "" for p in parts]
+            cid, ce, se, pv, cu = vals
+            if not cid:
+                continue
+            c = conns.setdefault(cid, {"client": "", "server": "", "frames": [], "first": frame_no})
+            if ce and not c["client"]:
+                c["client"] = norm_ep(ce)
+            if se and not c["server"]:
+                c["server"] = norm_ep(se)
+            c["frames"].append((frame_no, split_states(pv), split_states(cu)))
+    return conns
+
+
+def split_states(v):
+    if not v or "/" not in v:
+        return None
+    a, b = v.split("/", 1)
+    return (norm_state(a), norm_state(b))
+
+
+def distinct(seq):
+    out = []
+    for s in seq:
+        if s and (not out or out[-1] != s):
+            out.append(s)
+    if len(out) > 1 and out[0] == "CLOSED":
+        out = out[1:]
+    return out
+
+
+def compare(truth, conns, ignore_extra=False, verbose=False):
+    diffs = []
+    plugin_order = sorted(conns, key=lambda cid: conns[cid]["first"])
+    used = set()
+    occ = {}
+    for i in truth["order"]:
+        tc = truth["conns"][i]
+        key = (tc["client"], tc["server"])
+        k = occ.get(key, 0)
+        occ[key] = k + 1
+        same = [cid for cid in plugin_order if (conns[cid]["client"], conns[cid]["server"]) == key]
+        if k >= len(same):
+            swapped = [cid for cid in plugin_order if (conns[cid]["server"], conns[cid]["client"]) == key]
+            why = " (the plugin has it with client and server swapped: conn %s)" % swapped[0] if swapped else ""
+            diffs.append("conn %d: no plugin connection with client %s server %s%s"
+                         % (i, tc["client"], tc["server"], why))
+            continue
+        cid = same[k]
+        used.add(cid)
+        frames = [f for f in conns[cid]["frames"] if f[2] is not None]
+        if not frames:
+            diffs.append("conn %d: plugin connection %s has no states" % (i, cid))
+            continue
+        for r, role in enumerate(("client", "server")):
+            seq = []
+            for _, prev, cur in frames:
+                if prev is not None:
+                    seq.append(prev[r])
+                seq.append(cur[r])
+            got = distinct(seq)
+            want = tc["states"][role]
+            if got != want:
+                diffs.append("conn %d %s: states differ: truth %s, plugin %s"
+                             % (i, role, " ".join(want), " ".join(got)))
+            elif verbose:
+                print("conn %d %s: states %s" % (i, role, " ".join(got)))
+            end = frames[-1][2][r]
+            if end != tc["end"][role]:
+                diffs.append("conn %d %s: end differs: truth %s, plugin %s (frame %d)"
+                             % (i, role, tc["end"][role], end, frames[-1][0]))
+    if not ignore_extra:
+        for cid in plugin_order:
+            if cid not in used:
+                c = conns[cid]
+                diffs.append("plugin connection %s (client %s server %s, first frame %d) is not in the truth"
+                             % (cid, c["client"] or "?", c["server"] or "?", c["first"]))
+    return diffs
+
+
+def main(argv):
+    hindsight = "--hindsight" in argv
+    ignore_extra = "--ignore-extra" in argv
+    verbose = "--verbose" in argv or "-v" in argv
+    args = [a for a in argv if not a.startswith("-") or a == "-"]
+    names = field_names(hindsight)
+    if "--fields" in argv:
+        print(" ".join("-e " + n for n in names))
+        return 0
+    if len(args) != 2:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        print("       compare.py --fields [--hindsight]", file=sys.stderr)
+        return 2
+    try:
+        truth = read_truth(args[0])
+        src = args[1]
+        if src == "-":
+            text = sys.stdin.read()
+        elif src.endswith((".pcap", ".pcapng")):
+            text = run_tshark(src, names)
+        else:
+            with open(src) as f:
+                text = f.read()
+        conns = read_fields(text, names)
+    except (InputError, OSError) as e:
+        print("compare.py: %s" % e, file=sys.stderr)
+        return 2
+    diffs = compare(truth, conns, ignore_extra, verbose)
+    for d in diffs:
+        print(d)
+    print("%s %s" % ("FAIL" if diffs else "PASS", truth["scenario"]))
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

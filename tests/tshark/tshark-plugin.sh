@@ -1,0 +1,91 @@
+#!/bin/sh
+# tshark-plugin.sh PLUGIN_SO -- [tshark args...]
+#
+# Runs tshark with the given tcpstate plugin loaded, from a throwaway personal
+# plugin folder: $tmp/.local/lib/wireshark/plugins/X.Y/epan/. As root, tshark
+# ignores the personal folder and WIRESHARK_PLUGIN_DIR, so tshark then runs as
+# "nobody" with HOME=$tmp. Capture files given with -r are copied into $tmp so
+# that nobody can read them. Before running, checks that "tshark -G plugins"
+# lists the plugin: a refused plugin is only a line on stderr and tshark still
+# exits 0. Exit status: tshark's, or 2 on a usage or loading error.
+#
+# Environment: TSHARK (default: tshark from PATH).
+set -eu
+
+die() {
+    echo "tshark-plugin.sh: $*" >&2
+    exit 2
+}
+
+[ $# -ge 2 ] && [ "$2" = "--" ] || die "usage: tshark-plugin.sh PLUGIN_SO -- [tshark args...]"
+plugin=$1
+shift 2
+[ -r "$plugin" ] || die "plugin not readable: $plugin"
+
+tshark=${TSHARK:-tshark}
+tshark=$(command -v "$tshark") || die "tshark not found"
+version=$("$tshark" --version 2>/dev/null | head -n 1 |
+    sed -n -E 's/^TShark \(Wireshark\) ([0-9]+)\.([0-9]+)\..*/\1.\2/p')
+[ -n "$version" ] || die "cannot read the tshark version"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tshark-plugin.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+plugdir=$tmp/.local/lib/wireshark/plugins/$version/epan
+mkdir -p "$plugdir" "$tmp/.config" "$tmp/captures"
+cp "$plugin" "$plugdir/tcpstate.so"
+
+# Copy capture files given with -r FILE or -rFILE; keep every other argument.
+n=$#
+i=0
+next_is_capture=0
+while [ $i -lt $n ]; do
+    arg=$1
+    shift
+    i=$((i + 1))
+    if [ $next_is_capture = 1 ]; then
+        next_is_capture=0
+        [ -r "$arg" ] || die "capture not readable: $arg"
+        dest=$tmp/captures/$i-$(basename "$arg")
+        cp "$arg" "$dest"
+        arg=$dest
+    else
+        case $arg in
+        -r) next_is_capture=1 ;;
+        -r?*)
+            file=${arg#-r}
+            [ -r "$file" ] || die "capture not readable: $file"
+            dest=$tmp/captures/$i-$(basename "$file")
+            cp "$file" "$dest"
+            arg=-r$dest
+            ;;
+        esac
+    fi
+    set -- "$@" "$arg"
+done
+
+chmod -R a+rX "$tmp"
+
+run_tshark() {
+    if [ "$(id -u)" = 0 ]; then
+        chown -R nobody "$tmp"
+        (cd "$tmp" && runuser -u nobody -- env -u WIRESHARK_PLUGIN_DIR HOME="$tmp" \
+            XDG_CONFIG_HOME="$tmp/.config" "$tshark" "$@")
+    else
+        (cd "$tmp" && env -u WIRESHARK_PLUGIN_DIR HOME="$tmp" XDG_CONFIG_HOME="$tmp/.config" \
+            "$tshark" "$@")
+    fi
+}
+
+if ! run_tshark -G plugins >"$tmp/plugins.txt" 2>"$tmp/plugins.err" ||
+    ! grep -q '^tcpstate\.so[[:space:]]' "$tmp/plugins.txt"; then
+    echo "tshark-plugin.sh: tcpstate.so is not loaded by $tshark $version" >&2
+    cat "$tmp/plugins.err" >&2
+    exit 2
+fi
+
+status=0
+run_tshark "$@" || status=$?
+exit $status
