@@ -1,0 +1,18 @@
+/* Invariants every record stream must keep, whatever the input: used by the
+ * perturbation test (and the fuzz target). */
+#ifndef TCPS_TEST_INVARIANTS_H
+#define TCPS_TEST_INVARIANTS_H
+
+#include <stddef.h>
+
+#include "tcpstate.h"
+
+typedef struct inv_state inv_state;
+
+inv_state *inv_new(void);
+void inv_free(inv_state *s);
+
+/* Checks one record; returns NULL if fine, else a static message. */
+const char *inv_check(inv_state *s, const tcps_record *r);
+
+#endif
