@@ -157,7 +157,32 @@ typedef struct tcps__peer {
     uint8_t pend_syn; /* peer's SYN in flight: it sent a bare SYN before receiving it */
     uint8_t sent_synack;
     uint8_t win_known; /* window is a real scaled value */
+    /* hindsight evidence: log entries of its first SYN and FIN, whether the
+     * peer's ACK covered them yet, and its own first ACK covering the peer's
+     * SYN and FIN */
+    int16_t syn_entry, fin_entry, ack_syn_entry, ack_fin_entry;
+    uint8_t syn_covered, fin_covered;
 } tcps__peer;
+
+/* A significant segment kept for the hindsight replay. */
+typedef struct tcps__entry {
+    uint64_t time_ns;
+    uint32_t frame, seq, ack, len;
+    uint32_t deliver_after; /* 0: delivered when captured; else after this frame */
+    uint16_t win;
+    uint8_t flags, sender;
+    int8_t wscale;
+    uint8_t lost; /* never delivered: what it acknowledged was retransmitted */
+} tcps__entry;
+
+/* A hindsight state change: endpoint's state from (frame, pos) on; pos 0 =
+ * before the frame, 1 = after it, 2 = between it and the next one. */
+typedef struct tcps__point {
+    uint32_t frame;
+    uint8_t pos, endpoint, state, ended;
+} tcps__point;
+
+#define TCPS__MAX_LOG 64
 
 typedef struct tcps__conn {
     uint8_t family;
@@ -168,6 +193,11 @@ typedef struct tcps__conn {
     uint32_t first_frame, last_frame;
     uint64_t events;
     tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
+    tcps__entry *log; /* hindsight: significant segments */
+    tcps__point *tl;  /* hindsight: replayed timeline, valid if hs_valid */
+    uint16_t nlog, caplog, ntl, captl;
+    uint8_t hs_valid, hs_overflow;
+    uint8_t hs_init[2]; /* hindsight states before the first segment */
 } tcps__conn;
 
 struct tcps_tracker {
@@ -183,6 +213,7 @@ void tcps_config_init(tcps_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->midstream = 1;
     cfg->vantage = TCPS_VANTAGE_UNKNOWN;
+    cfg->hindsight = 1;
 }
 
 tcps_tracker *tcps_new(const tcps_config *cfg)
@@ -201,6 +232,10 @@ void tcps_free(tcps_tracker *t)
 {
     if (!t)
         return;
+    for (size_t i = 0; i < t->nconns; i++) {
+        free(t->conns[i].log);
+        free(t->conns[i].tl);
+    }
     free(t->conns);
     free(t->slots);
     free(t);
@@ -292,6 +327,21 @@ static int tcps__grow_slots(tcps_tracker *t)
     return 0;
 }
 
+static void tcps__init_peers(tcps__conn *c, const tcps_segment *s, int server_state)
+{
+    memset(c->p, 0, sizeof(c->p));
+    for (int i = 0; i < 2; i++) {
+        tcps__peer *p = &c->p[i];
+        p->wscale = -1;
+        p->entered = s->frame;
+        p->entered_ns = s->time_ns;
+        p->cert = TCPS_CERT_ASSUMED;
+        p->syn_entry = p->fin_entry = p->ack_syn_entry = p->ack_fin_entry = -1;
+    }
+    c->p[TCPS_CLIENT].state = TCPS_CLOSED;
+    c->p[TCPS_SERVER].state = (uint8_t)server_state;
+}
+
 /* Appends a connection for s with client = sender if sender_is_client. */
 static tcps__conn *tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is_client)
 {
@@ -322,15 +372,7 @@ static tcps__conn *tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int se
     c->port[ci] = s->sport;
     c->port[!ci] = s->dport;
     c->first_frame = s->frame;
-    for (int i = 0; i < 2; i++) {
-        c->p[i].wscale = -1;
-        c->p[i].entered = s->frame;
-        c->p[i].entered_ns = s->time_ns;
-    }
-    c->p[TCPS_CLIENT].state = TCPS_CLOSED;
-    c->p[TCPS_CLIENT].cert = TCPS_CERT_ASSUMED;
-    c->p[TCPS_SERVER].state = TCPS_LISTEN;
-    c->p[TCPS_SERVER].cert = TCPS_CERT_ASSUMED;
+    tcps__init_peers(c, s, TCPS_LISTEN);
     return c;
 }
 
@@ -341,7 +383,31 @@ typedef struct tcps__ctx {
     tcps__peer *snd, *rcv;
     uint64_t ev;
     uint32_t end; /* seq + len + SYN + FIN */
+    int replay;   /* hindsight replay: record state changes in c->tl */
+    uint8_t pos;  /* where a change is recorded: 0 before, 1 after, 2 between */
+    uint32_t at;  /* frame a change is recorded at */
 } tcps__ctx;
+
+static void tcps__point_add(tcps__ctx *x, const tcps__peer *p)
+{
+    tcps__conn *c = x->c;
+    if (c->ntl == c->captl) {
+        uint16_t n = c->captl ? (uint16_t)(c->captl * 2) : 8;
+        tcps__point *tl = realloc(c->tl, n * sizeof(*tl));
+        if (!tl) {
+            c->hs_overflow = 1;
+            return;
+        }
+        c->tl = tl;
+        c->captl = n;
+    }
+    tcps__point *pt = &c->tl[c->ntl++];
+    pt->frame = x->at;
+    pt->pos = x->pos;
+    pt->endpoint = (uint8_t)(p == &c->p[TCPS_SERVER]);
+    pt->state = p->state;
+    pt->ended = p->ended;
+}
 
 /* Moves endpoint p to state next with certainty cert. A move to a lower rank
  * is refused (reported as unexpected): within one connection no state goes
@@ -360,9 +426,12 @@ static void tcps__set(tcps__ctx *x, tcps__peer *p, int next, int cert)
         p->entered_ns = x->seg->time_ns;
         p->has_proof = 0;
     }
+    int changed = next != p->state || ended != p->ended;
     p->state = (uint8_t)next;
     p->cert = (uint8_t)cert;
     p->ended = (uint8_t)ended;
+    if (changed && x->replay)
+        tcps__point_add(x, p);
 }
 
 static void tcps__apply(tcps__ctx *x, tcps__peer *p, enum tcps__input in)
@@ -479,24 +548,26 @@ static void tcps__send_fin(tcps__ctx *x)
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_UNSEEN);
         tcps__set(x, S, TCPS_ESTABLISHED, TCPS_CERT_INFERRED);
     }
-    if (!R->has_fin) {
-        x->ev |= TCPS_EVENT_BIT(TCPS_EV_ACTIVE_CLOSE);
-        tcps__apply(x, S, IN_SND_FIN);
-    } else if (tcps__acks_fin(R, s)) {
-        /* S had received R's FIN: CLOSE_WAIT -> LAST_ACK (3.10.4). */
-        x->ev |= TCPS_EVENT_BIT(TCPS_EV_PASSIVE_CLOSE);
-        if (R->state == TCPS_FIN_WAIT_1)
-            x->ev |= TCPS_EVENT_BIT(TCPS_EV_THREE_WAY_CLOSE);
-        tcps__apply(x, S, IN_SND_FIN);
-    } else {
-        /* S sent its FIN before R's FIN reached it: the FINs crossed. S went
-         * FIN_WAIT_1, and R's FIN, in flight, takes it to CLOSING (3.10.7.4
-         * eighth). Shown at once, so S never moves back. */
+    int acked = tcps__acks_fin(R, s);
+    if (R->has_fin && !acked && S->state == TCPS_CLOSE_WAIT) {
+        /* S sent its FIN before R's FIN, assumed delivered, reached it: the
+         * FINs crossed. S went FIN_WAIT_1, and R's FIN in flight takes it to
+         * CLOSING (3.10.7.4 eighth). Shown at once, so S never moves back. */
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
         tcps__set(x, S, TCPS_CLOSING, TCPS_CERT_INFERRED);
         S->proof = R->fin_seq + 1;
         S->has_proof = 1;
+        return;
     }
+    if (!R->has_fin)
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_ACTIVE_CLOSE);
+    else if (!acked)
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
+    else if (R->state == TCPS_FIN_WAIT_1)
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_PASSIVE_CLOSE) | TCPS_EVENT_BIT(TCPS_EV_THREE_WAY_CLOSE);
+    else
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_PASSIVE_CLOSE);
+    tcps__apply(x, S, IN_SND_FIN); /* 3.10.4: ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK */
 }
 
 /* RFC 5961 section 3.2 on the receiver R of an RST in a synchronized state:
@@ -551,6 +622,8 @@ static void tcps__reset(tcps__ctx *x)
     tcps__apply(x, S, IN_SND_RST);
     if (R->state == TCPS_LISTEN) {
         R->ended = 1; /* the listener stays; this connection is over for it */
+        if (x->replay)
+            tcps__point_add(x, R);
     } else if (R->state == TCPS_SYN_RECEIVED && R->passive) {
         /* 3.10.7.4 second: a passive SYN-RECEIVED returns to LISTEN. */
         tcps__set(x, R, TCPS_LISTEN, TCPS_CERT_INFERRED);
@@ -596,15 +669,16 @@ static void tcps__sender_acks(tcps__ctx *x)
 }
 
 /* ---- the receiver: R takes the segment (delivery assumed) ---- */
-static void tcps__deliver(tcps__ctx *x, int s_was_listen_syn)
+static void tcps__deliver(tcps__ctx *x)
 {
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
     uint8_t f = s->flags;
     if (R->ended)
         return;
-    if ((f & TCPS_SYN) && !(f & TCPS_ACK) && R->state == TCPS_SYN_SENT && s_was_listen_syn)
-        tcps__receive(x, R, IN_RCV_SYN, S->isn + 1);
+    if ((f & TCPS_SYN) && !(f & TCPS_ACK) && R->state == TCPS_SYN_SENT && S->has_isn &&
+        !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)))
+        tcps__receive(x, R, IN_RCV_SYN, S->isn + 1); /* SYNs crossed */
     if (f & TCPS_ACK) {
         if ((f & TCPS_SYN) && R->state == TCPS_SYN_SENT) {
             if (tcps__acks_syn(R, s->ack))
@@ -629,7 +703,7 @@ static void tcps__deliver(tcps__ctx *x, int s_was_listen_syn)
 }
 
 /* Timers and in-flight SYNs between the previous segment and this one. */
-static void tcps__between(tcps_tracker *t, tcps__ctx *x)
+static void tcps__between(const tcps_tracker *t, tcps__ctx *x)
 {
     for (int i = 0; i < 2; i++) {
         tcps__peer *p = &x->c->p[i];
@@ -816,8 +890,9 @@ static void tcps__infer_handshake(tcps__ctx *x)
     }
 }
 
-/* One well-formed segment: the sender's side, then delivery to the receiver. */
-static void tcps__segment(tcps__ctx *x)
+/* The sender's side of one well-formed segment. Returns 1 if the receiver's
+ * side is still to do (everything but an RST, which does both). */
+static int tcps__send(tcps__ctx *x)
 {
     tcps__peer *S = x->snd;
     const tcps_segment *seg = x->seg;
@@ -828,21 +903,264 @@ static void tcps__segment(tcps__ctx *x)
     tcps__sender_acks(x);
     if (f & TCPS_RST) {
         tcps__reset(x);
-        return;
+        return 0;
     }
-    int listen_syn = 0;
     tcps__infer_handshake(x);
-    if ((f & (TCPS_SYN | TCPS_ACK)) == TCPS_SYN) {
-        int was = S->state;
+    if ((f & (TCPS_SYN | TCPS_ACK)) == TCPS_SYN)
         tcps__send_syn(x);
-        listen_syn = (was == TCPS_LISTEN && S->state == TCPS_SYN_SENT);
-    } else if (f & TCPS_SYN) {
+    else if (f & TCPS_SYN)
         tcps__send_synack(x);
-    }
     if (f & TCPS_FIN)
         tcps__send_fin(x);
     tcps__probes(x);
-    tcps__deliver(x, listen_syn);
+    return 1;
+}
+
+/* ---- hindsight ---- */
+
+static int tcps__log_add(tcps__conn *c, const tcps_segment *s, int sender)
+{
+    if (c->nlog >= TCPS__MAX_LOG) {
+        c->hs_overflow = 1;
+        return -1;
+    }
+    if (c->nlog == c->caplog) {
+        uint16_t n = c->caplog ? (uint16_t)(c->caplog * 2) : 4;
+        tcps__entry *log = realloc(c->log, n * sizeof(*log));
+        if (!log) {
+            c->hs_overflow = 1;
+            return -1;
+        }
+        c->log = log;
+        c->caplog = n;
+    }
+    tcps__entry *e = &c->log[c->nlog];
+    memset(e, 0, sizeof(*e));
+    e->time_ns = s->time_ns;
+    e->frame = s->frame;
+    e->seq = s->seq;
+    e->ack = s->ack;
+    e->len = s->len;
+    e->win = s->win;
+    e->flags = s->flags;
+    e->wscale = s->wscale;
+    e->sender = (uint8_t)sender;
+    return c->nlog++;
+}
+
+/* What the sender's segment shows about the receipt of the peer's earlier
+ * SYN and FIN (not covered by its ACK yet: not received when it sent this),
+ * and about the peer's ACKs (a retransmitted SYN-ACK or FIN, or a SYN retried
+ * after the SYN-ACK, was not acknowledged: that ACK or SYN-ACK was lost). */
+static void tcps__evidence(tcps__ctx *x)
+{
+    tcps__conn *c = x->c;
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    int acks = (s->flags & TCPS_ACK) != 0;
+    if (s->flags & TCPS_RST)
+        return;
+    if (R->syn_entry >= 0 && !R->syn_covered) {
+        if (acks && TCPS__SEQ_GT(s->ack, R->isn))
+            R->syn_covered = 1;
+        else
+            c->log[R->syn_entry].deliver_after = s->frame;
+    }
+    if (R->fin_entry >= 0 && !R->fin_covered) {
+        if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1))
+            R->fin_covered = 1;
+        else
+            c->log[R->fin_entry].deliver_after = s->frame;
+    }
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->ack_syn_entry >= 0) {
+        c->log[R->ack_syn_entry].lost = 1;
+        R->ack_syn_entry = -1;
+    }
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->ack_fin_entry >= 0) {
+        c->log[R->ack_fin_entry].lost = 1;
+        R->ack_fin_entry = -2; /* the next covering ACK is logged again */
+    }
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->syn_entry >= 0 &&
+        (c->log[R->syn_entry].flags & TCPS_ACK) && !S->syn_covered) {
+        c->log[R->syn_entry].lost = 1;
+        R->syn_entry = -1;
+    }
+}
+
+/* Keeps the segments a replay needs: SYN, FIN, RST, the first ACK covering
+ * the peer's SYN or FIN, and any that changed a state. */
+static void tcps__log(tcps__ctx *x, const tcps_record *r)
+{
+    tcps__conn *c = x->c;
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    int sender = (S == &c->p[TCPS_SERVER]);
+    c->hs_valid = 0;
+    tcps__evidence(x);
+    int acks = (s->flags & TCPS_ACK) && !(s->flags & TCPS_RST);
+    int ack_syn = acks && S->ack_syn_entry == -1 && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
+    int ack_fin = acks && S->ack_fin_entry < 0 && R->has_fin &&
+                  TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
+    int changed = memcmp(r->before, r->after, 2) != 0 || memcmp(r->ended_before, r->ended, 2);
+    if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !ack_syn && !ack_fin && !changed &&
+        !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
+        return;
+    int i = tcps__log_add(c, s, sender);
+    if (i < 0)
+        return;
+    if ((s->flags & TCPS_SYN) && (S->syn_entry < 0 || S->isn == s->seq) &&
+        !(r->events & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) &&
+        !(r->events & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK))) {
+        S->syn_entry = (int16_t)i;
+        S->syn_covered = 0;
+    }
+    if ((s->flags & TCPS_FIN) && S->fin_entry < 0 && S->has_fin) {
+        S->fin_entry = (int16_t)i;
+        S->fin_covered = 0;
+    }
+    if (ack_syn)
+        S->ack_syn_entry = (int16_t)i;
+    if (ack_fin)
+        S->ack_fin_entry = (int16_t)i;
+}
+
+static void tcps__entry_seg(const tcps__conn *c, const tcps__entry *e, tcps_segment *s)
+{
+    size_t n = tcps__addr_len(c->family);
+    memset(s, 0, sizeof(*s));
+    s->family = c->family;
+    memcpy(s->src, c->addr[e->sender], n);
+    memcpy(s->dst, c->addr[!e->sender], n);
+    s->sport = c->port[e->sender];
+    s->dport = c->port[!e->sender];
+    s->zone = c->zone;
+    s->seq = e->seq;
+    s->ack = e->ack;
+    s->len = e->len;
+    s->flags = e->flags;
+    s->wscale = e->wscale;
+    s->win = e->win;
+    s->time_ns = e->time_ns;
+    s->frame = e->frame;
+}
+
+static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
+                             const tcps_segment *seg)
+{
+    memset(x, 0, sizeof(*x));
+    x->c = r;
+    x->seg = seg;
+    x->snd = &r->p[e->sender];
+    x->rcv = &r->p[!e->sender];
+    x->end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
+             ((seg->flags & TCPS_FIN) ? 1u : 0u);
+    x->replay = 1;
+}
+
+/* Delivers the deferred entries due before (frame, pos 1), oldest first. */
+static void tcps__replay_due(tcps__conn *r, const tcps__conn *c, uint8_t *pending,
+                             uint32_t frame)
+{
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < c->nlog; i++)
+            if (pending[i] && c->log[i].deliver_after < frame &&
+                (best < 0 || c->log[i].deliver_after < c->log[best].deliver_after))
+                best = i;
+        if (best < 0)
+            return;
+        pending[best] = 0;
+        tcps_segment seg;
+        tcps__ctx x;
+        tcps__entry_seg(c, &c->log[best], &seg);
+        tcps__replay_ctx(&x, r, &c->log[best], &seg);
+        x.at = c->log[best].deliver_after;
+        x.pos = 2;
+        tcps__deliver(&x);
+    }
+}
+
+/* Replays connection c's log into its hindsight timeline c->tl. */
+static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
+{
+    tcps__conn r;
+    uint8_t pending[TCPS__MAX_LOG] = {0};
+    memset(&r, 0, sizeof(r));
+    r.family = c->family;
+    r.zone = c->zone;
+    memcpy(r.addr, c->addr, sizeof(r.addr));
+    memcpy(r.port, c->port, sizeof(r.port));
+    r.tl = c->tl; /* reuse the buffer */
+    r.captl = c->captl;
+    if (c->nlog == 0)
+        return -1;
+    tcps_segment first;
+    tcps__entry_seg(c, &c->log[0], &first);
+    /* No listener (refused) or an active open (simultaneous): never LISTEN. */
+    int no_listen = (c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) |
+                                  TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))) != 0;
+    tcps__init_peers(&r, &first, no_listen ? TCPS_CLOSED : TCPS_LISTEN);
+    c->hs_init[TCPS_CLIENT] = TCPS_CLOSED;
+    c->hs_init[TCPS_SERVER] = no_listen ? TCPS_CLOSED : TCPS_LISTEN;
+    for (int i = 0; i < c->nlog; i++) {
+        const tcps__entry *e = &c->log[i];
+        tcps_segment seg;
+        tcps__ctx x;
+        tcps__replay_due(&r, c, pending, e->frame);
+        tcps__entry_seg(c, e, &seg);
+        tcps__replay_ctx(&x, &r, e, &seg);
+        x.at = e->frame;
+        if (i == 0 && (seg.flags & (TCPS_SYN | TCPS_ACK)) != TCPS_SYN) {
+            r.roles_assumed = c->roles_assumed;
+            tcps__pickup(&x);
+            if (x.ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)) /* states set, not moved */
+                c->hs_init[TCPS_CLIENT] = c->hs_init[TCPS_SERVER] = TCPS_ESTABLISHED;
+        }
+        tcps__between(t, &x);
+        x.pos = 1;
+        if (tcps__bad_flags(seg.flags))
+            continue;
+        if (tcps__send(&x)) {
+            if (e->deliver_after)
+                pending[i] = 1;
+            else if (!e->lost)
+                tcps__deliver(&x);
+        }
+        tcps__bookkeep(&x);
+    }
+    tcps__replay_due(&r, c, pending, UINT32_MAX);
+    c->tl = r.tl;
+    c->captl = r.captl;
+    c->ntl = r.ntl;
+    return r.hs_overflow ? -1 : 0;
+}
+
+int tcps_hindsight(tcps_tracker *t, uint32_t conn_id, uint32_t frame, uint8_t before[2],
+                   uint8_t after[2])
+{
+    if (!t || !t->cfg.hindsight || conn_id == 0 || conn_id > t->nconns)
+        return 0;
+    tcps__conn *c = &t->conns[conn_id - 1];
+    if (c->hs_overflow || frame < c->first_frame)
+        return 0;
+    if (!c->hs_valid) {
+        if (tcps__replay(t, c) < 0) {
+            c->hs_overflow = 1;
+            return 0;
+        }
+        c->hs_valid = 1;
+    }
+    for (int k = 0; k < 2; k++)
+        before[k] = after[k] = c->hs_init[k];
+    for (uint16_t i = 0; i < c->ntl; i++) {
+        const tcps__point *p = &c->tl[i];
+        if (p->frame > frame || (p->frame == frame && p->pos == 2))
+            break;
+        after[p->endpoint] = p->state;
+        if (p->frame < frame || p->pos == 0)
+            before[p->endpoint] = p->state;
+    }
+    return 1;
 }
 
 int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
@@ -871,7 +1189,8 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     } else {
         if (tcps__is_duplicate(&x))
             x.ev |= TCPS_EVENT_BIT(TCPS_EV_DUPLICATE); /* processing is idempotent */
-        tcps__segment(&x);
+        if (tcps__send(&x))
+            tcps__deliver(&x);
         tcps__bookkeep(&x);
     }
     tcps__fill(&x, out);
@@ -881,6 +1200,8 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     c->events |= x.ev;
     c->last_frame = seg->frame;
     out->events = x.ev;
+    if (t->cfg.hindsight)
+        tcps__log(&x, out);
     return 1;
 }
 

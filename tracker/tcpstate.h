@@ -123,6 +123,7 @@ typedef struct tcps_config {
     uint64_t time_wait_ns; /* 2*MSL; 0 = TIME_WAIT ends only by reuse (default) */
     int midstream;         /* 1 = track connections first seen without SYN (default) */
     tcps_vantage vantage;  /* default TCPS_VANTAGE_UNKNOWN */
+    int hindsight;         /* 1 = keep what tcps_hindsight() needs (default) */
 } tcps_config;
 
 /* One observed TCP segment. Addresses in network byte order; IPv4 uses the
@@ -196,6 +197,19 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out);
  * range. */
 size_t tcps_conn_count(const tcps_tracker *t);
 int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_info *out);
+
+/* Hindsight: each endpoint's best-known state just before and just after
+ * frame `frame` of connection conn_id, given every segment fed so far; call it
+ * once the whole capture was fed. Later segments can show that an earlier one
+ * reached its receiver later than it was captured (the receiver's ACK did not
+ * cover it: FINs crossed, SYNs crossed), or never (the SYN-ACK or FIN it
+ * acknowledged was retransmitted), or that the passive end had no listener
+ * (refused) or opened actively (simultaneous open). The causal records of
+ * tcps_process() never change; this replays the connection's significant
+ * segments with those deliveries moved. Returns 1 and fills before/after, or
+ * 0 (unknown connection, frame before it, hindsight off or out of memory). */
+int tcps_hindsight(tcps_tracker *t, uint32_t conn_id, uint32_t frame, uint8_t before[2],
+                   uint8_t after[2]);
 
 /* Names: "LAST_ACK", "observed", "three_way_close"; "?" when out of range. */
 const char *tcps_state_name(int state);

@@ -46,10 +46,11 @@ const scenario scenarios[] = {
           "s A 5006 1012 0 FIN_WAIT_2 CLOSE_WAIT",
      0, 0},
     {"simultaneous_close", "3.6 fig. 13 / 3.10.7.4 eighth: FINs cross, FIN_WAIT_1 -> CLOSING -> TIME_WAIT",
-     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close;"
-          "s FA 5001 1011 0 CLOSING:i CLOSING:i +simultaneous_close -three_way_close;"
-          "s A 5002 1012 0 TIME_WAIT CLOSING;"
-          "c A 1012 5002 0 TIME_WAIT TIME_WAIT",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close h=FIN_WAIT_1/ESTABLISHED;"
+          "s FA 5001 1011 0 CLOSING:i CLOSING:i +simultaneous_close -three_way_close"
+          " h=CLOSING/FIN_WAIT_1;"
+          "s A 5002 1012 0 TIME_WAIT CLOSING h=TIME_WAIT/CLOSING;"
+          "c A 1012 5002 0 TIME_WAIT TIME_WAIT h=TIME_WAIT/TIME_WAIT",
      0, 0},
     {"simultaneous_close_other_order", "3.6 fig. 13, the server's FIN captured first",
      OPEN "s FA 5001 1011 0 CLOSE_WAIT FIN_WAIT_1 +active_close;"
@@ -58,14 +59,15 @@ const scenario scenarios[] = {
           "s A 5002 1012 0 TIME_WAIT TIME_WAIT",
      0, 0},
     {"simultaneous_open", "3.5 fig. 7 / 3.10.7.3 fourth: SYN_SENT -> SYN_RECEIVED -> ESTABLISHED on both",
-     "c S 1000 0 0 SYN_SENT:o LISTEN:a;"
-     "s S 5000 0 0 SYN_RECEIVED:i SYN_SENT:o +simultaneous_open;"
-     "c SA 1000 5001 0 SYN_RECEIVED:o ESTABLISHED:i;"
-     "s SA 5000 1001 0 ESTABLISHED:i ESTABLISHED +handshake_complete",
+     "c S 1000 0 0 SYN_SENT:o LISTEN:a h=SYN_SENT/CLOSED;"
+     "s S 5000 0 0 SYN_RECEIVED:i SYN_SENT:o +simultaneous_open h=SYN_RECEIVED/SYN_SENT;"
+     "c SA 1000 5001 0 SYN_RECEIVED:o ESTABLISHED:i h=SYN_RECEIVED/ESTABLISHED;"
+     "s SA 5000 1001 0 ESTABLISHED:i ESTABLISHED +handshake_complete h=ESTABLISHED/ESTABLISHED",
      0, 0},
-    {"refused", "3.10.7.3 first: RST acknowledging the SYN in SYN_SENT; 3.10.7.1: no listener",
-     "c S 1000 0 0 SYN_SENT LISTEN:a;"
-     "s RA 0 1001 0 CLOSED:i CLOSED:o +refused +reset_accepted",
+    {"refused", "3.10.7.3 first: RST acknowledging the SYN in SYN_SENT; 3.10.7.1: no listener,"
+     " so in hindsight the server was CLOSED",
+     "c S 1000 0 0 SYN_SENT LISTEN:a h=SYN_SENT/CLOSED;"
+     "s RA 0 1001 0 CLOSED:i CLOSED:o +refused +reset_accepted h=CLOSED/CLOSED",
      0, 0},
     {"rst_syn_sent_bad_ack", "3.10.7.3 first: RST whose ACK does not acknowledge the SYN is dropped",
      "c S 1000 0 0 SYN_SENT LISTEN;"
@@ -110,6 +112,32 @@ const scenario scenarios[] = {
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "s SA 5000 1001 0 t=1000 ESTABLISHED SYN_RECEIVED +retransmitted_synack;"
      "c A 1001 5001 0 t=1001 ESTABLISHED ESTABLISHED",
+     0, 0},
+    {"lost_last_ack", "3.10.7.4: LAST_ACK retransmits its FIN: the first ACK was lost (hindsight)",
+     CLIENT_CLOSE "s FA 5001 1012 0 t=300 TIME_WAIT CLOSED +retransmitted_fin;"
+                  "c A 1012 5002 0 t=301 TIME_WAIT CLOSED h=TIME_WAIT/CLOSED",
+     0, 0},
+    {"lost_last_ack_hindsight", "the lost ACK leaves the server in LAST_ACK until the next one",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
+          "s FA 5001 1012 0 TIME_WAIT LAST_ACK h=TIME_WAIT/LAST_ACK;"
+          "c A 1012 5002 0 TIME_WAIT CLOSED h=TIME_WAIT/LAST_ACK;"
+          "s FA 5001 1012 0 t=300 TIME_WAIT CLOSED +retransmitted_fin h=TIME_WAIT/LAST_ACK;"
+          "c A 1012 5002 0 t=301 TIME_WAIT CLOSED h=TIME_WAIT/CLOSED",
+     0, 0},
+    {"lost_third_ack_hindsight", "3.10.7.3: the server retransmits its SYN-ACK: the ACK was lost",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED h=ESTABLISHED/SYN_RECEIVED;"
+     "s SA 5000 1001 0 t=1000 ESTABLISHED ESTABLISHED +retransmitted_synack h=ESTABLISHED/SYN_RECEIVED;"
+     "c A 1001 5001 0 t=1001 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED",
+     0, 0},
+    {"lost_synack_hindsight", "the client retries its SYN after the SYN-ACK: that SYN-ACK was lost",
+     "c S 1000 0 0 SYN_SENT LISTEN h=SYN_SENT/LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED h=SYN_SENT/SYN_RECEIVED;"
+     "c S 1000 0 0 t=1000 ESTABLISHED SYN_RECEIVED +retransmitted_syn h=SYN_SENT/SYN_RECEIVED;"
+     "s SA 5000 1001 0 t=1001 ESTABLISHED SYN_RECEIVED +retransmitted_synack"
+     " h=ESTABLISHED/SYN_RECEIVED;"
+     "c A 1001 5001 0 t=1002 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED",
      0, 0},
     {"retransmitted_fin", "3.10.7.4 eighth: a FIN already received changes nothing",
      OPEN "c FA 1011 5001 0 t=10 FIN_WAIT_1 CLOSE_WAIT;"
@@ -311,9 +339,22 @@ static int parse_line(char *line, int idx, step *st, char *err, size_t errlen)
         return -1;
     }
     st->exp_sender = -1;
+    st->exp_hs[0] = st->exp_hs[1] = -1;
     for (i += 2; i < n; i++) {
         char k = tok[i][0];
-        if (k == '#') {
+        if (strncmp(tok[i], "h=", 2) == 0) {
+            char *slash = strchr(tok[i], '/');
+            int c2 = -1;
+            if (!slash || parse_expect(slash + 1, &st->exp_hs[1], &c2) < 0) {
+                snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok[i]);
+                return -1;
+            }
+            *slash = 0;
+            if (parse_expect(tok[i] + 2, &st->exp_hs[0], &c2) < 0) {
+                snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok[i]);
+                return -1;
+            }
+        } else if (k == '#') {
             st->exp_conn = atoi(tok[i] + 1);
         } else if (k == '@') {
             st->exp_sender = tok[i][1] == 's' ? TCPS_SERVER : TCPS_CLIENT;

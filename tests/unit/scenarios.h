@@ -12,7 +12,9 @@
  * state names, optionally ":a" ":i" ":c" ":o" for the expected certainty
  * (assumed, inferred, confirmed, observed), or "*" for no check. "+ev" expects
  * the event, "-ev" expects its absence, "#N" expects connection id N,
- * "@c"/"@s" expects the sender's role. Lines are separated by ';'.
+ * "@c"/"@s" expects the sender's role, "h=CLIENT/SERVER" the hindsight states
+ * after the step (asked once the whole scenario was fed). Lines are separated
+ * by ';'.
  */
 #ifndef TCPS_TEST_SCENARIOS_H
 #define TCPS_TEST_SCENARIOS_H
@@ -39,6 +41,7 @@ typedef struct step {
     uint64_t want_ev, deny_ev;
     int exp_conn;   /* 0 = no check */
     int exp_sender; /* -1 = no check */
+    int exp_hs[2];  /* hindsight after-states, -1 = no check */
 } step;
 
 /* Parses a scenario into steps; returns the count, or -1 with a message in err. */

@@ -10,6 +10,45 @@
 #include "scenarios.h"
 #include "tcpstate.h"
 
+/* Rank of a hindsight state for endpoint history h (CLOSED or LISTEN after
+ * progress is the end). */
+static int hs_rank(int state, int *progressed)
+{
+    int r = tcps_state_rank(state, *progressed && (state == TCPS_CLOSED || state == TCPS_LISTEN));
+    if (r >= 2)
+        *progressed = 1;
+    return r;
+}
+
+/* Hindsight over every frame: known, in range, never backwards. */
+static const char *check_hindsight(tcps_tracker *t, const uint32_t *ids, int n)
+{
+    int last[2] = {0, 0}, progressed[2] = {0, 0};
+    uint32_t conn = 0;
+    for (int i = 0; i < n; i++) {
+        if (!ids[i])
+            continue;
+        uint8_t b[2], a[2];
+        if (!tcps_hindsight(t, ids[i], (uint32_t)i + 1, b, a))
+            return "hindsight unknown for a tracked frame";
+        if (ids[i] != conn) {
+            conn = ids[i];
+            last[0] = last[1] = 0;
+            progressed[0] = progressed[1] = 0;
+            continue; /* frames of several connections interleave only on reuse */
+        }
+        for (int k = 0; k < 2; k++) {
+            if (b[k] >= TCPS_STATE_COUNT || a[k] >= TCPS_STATE_COUNT)
+                return "hindsight state out of range";
+            int rb = hs_rank(b[k], &progressed[k]), ra = hs_rank(a[k], &progressed[k]);
+            if (rb < last[k] || ra < rb)
+                return "hindsight state moved backwards";
+            last[k] = ra;
+        }
+    }
+    return NULL;
+}
+
 static int run(const scenario *sc, const step *steps, int n, const char *what)
 {
     tcps_config cfg;
@@ -17,12 +56,14 @@ static int run(const scenario *sc, const step *steps, int n, const char *what)
     tcps_tracker *t = tcps_new(&cfg);
     inv_state *inv = inv_new();
     int bad = 0;
+    uint32_t ids[MAX_STEPS * 2] = {0};
     for (int i = 0; i < n && !bad; i++) {
         tcps_segment seg = steps[i].seg;
         seg.frame = (uint32_t)i + 1;
         tcps_record r;
         if (!tcps_process(t, &seg, &r))
             continue;
+        ids[i] = r.conn_id;
         const char *msg = inv_check(inv, &r);
         if (msg) {
             fprintf(stderr, "  %s (%s) frame %d: %s [client %s->%s, server %s->%s]\n", sc->name,
@@ -30,6 +71,20 @@ static int run(const scenario *sc, const step *steps, int n, const char *what)
                     tcps_state_name(r.before[1]), tcps_state_name(r.after[1]));
             bad = 1;
         }
+    }
+    const char *msg = bad ? NULL : check_hindsight(t, ids, n);
+    if (msg) {
+        fprintf(stderr, "  %s (%s): %s\n", sc->name, what, msg);
+        for (int i = 0; i < n; i++) { /* the stream, for the reader */
+            uint8_t b[2] = {0, 0}, a[2] = {0, 0};
+            tcps_hindsight(t, ids[i], (uint32_t)i + 1, b, a);
+            fprintf(stderr, "    %2d %s flags=%02x seq=%u ack=%u len=%u conn=%u hindsight %s/%s -> %s/%s\n",
+                    i + 1, steps[i].seg.sport == 80 ? "s" : "c", steps[i].seg.flags,
+                    steps[i].seg.seq, steps[i].seg.ack, steps[i].seg.len, ids[i],
+                    tcps_state_name(b[0]), tcps_state_name(b[1]), tcps_state_name(a[0]),
+                    tcps_state_name(a[1]));
+        }
+        bad = 1;
     }
     inv_free(inv);
     tcps_free(t);

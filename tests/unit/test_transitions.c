@@ -68,12 +68,27 @@ static int run_scenario(const scenario *sc)
     if (!t)
         return 1;
     int before = check_failures;
+    uint32_t ids[MAX_STEPS];
     for (int i = 0; i < n; i++) {
         tcps_record r;
         int tracked = tcps_process(t, &steps[i].seg, &r);
+        ids[i] = r.conn_id;
         char ctx[160];
         snprintf(ctx, sizeof(ctx), "%s step %d", sc->name, i + 1);
         check_step(ctx, &steps[i], tracked, &r);
+    }
+    for (int i = 0; i < n; i++) { /* hindsight, once everything was fed */
+        if (steps[i].exp_hs[0] < 0 && steps[i].exp_hs[1] < 0)
+            continue;
+        uint8_t hb[2], ha[2];
+        char ctx[160];
+        snprintf(ctx, sizeof(ctx), "%s step %d hindsight", sc->name, i + 1);
+        uint32_t id = ids[i];
+        CHECK_INT(ctx, "known", tcps_hindsight(t, id, steps[i].seg.frame, hb, ha), 1);
+        if (steps[i].exp_hs[0] >= 0)
+            CHECK_STATE(ctx, "client state", ha[0], steps[i].exp_hs[0]);
+        if (steps[i].exp_hs[1] >= 0)
+            CHECK_STATE(ctx, "server state", ha[1], steps[i].exp_hs[1]);
     }
     tcps_free(t);
     return check_failures != before;
