@@ -13,7 +13,8 @@ FIELDS is the output of
 
 (with --hindsight: the tcpstate.hindsight.* fields), or "-" for standard
 input, or a .pcap/.pcapng file, which is then run through tshark with those
-fields.  `compare.py --fields` prints the -e arguments.  A first line naming
+fields (the environment variable COMPARE_TSHARK, if set, is the command used
+instead of "tshark", e.g. "sh tests/tshark/tshark-plugin.sh PLUGIN.so --").  `compare.py --fields` prints the -e arguments.  A first line naming
 the columns (tshark -E header=y) is accepted; columns are then found by name.
 
 A frame with several TCP layers has comma-separated values in each column.
@@ -31,6 +32,7 @@ usage or input error).  Plugin connections that match no truth connection
 are differences too, unless --ignore-extra.
 """
 import os
+import shlex
 import subprocess
 import sys
 
@@ -111,8 +113,39 @@ def read_truth(path):
     return t
 
 
+def tshark_cmd():
+    # COMPARE_TSHARK: a command to use instead of "tshark", e.g.
+    # "sh tests/tshark/tshark-plugin.sh build/plugin/tcpstate.so --"
+    return shlex.split(os.environ.get("COMPARE_TSHARK", "tshark"))
+
+
+def available_fields(hindsight):
+    """With --hindsight, the hindsight columns tshark knows, falling back to
+    the plain tcpstate.conn / endpoint fields where the plugin has no
+    hindsight variant of them (they do not depend on the mode)."""
+    names = field_names(hindsight)
+    if not hindsight:
+        return names
+    r = subprocess.run(tshark_cmd() + ["-G", "fields"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    known = set()
+    for line in r.stdout.splitlines():
+        p = line.split("\t")
+        if len(p) > 2 and p[0] == "F":
+            known.add(p[2])
+    if not known:
+        return names
+    out = []
+    for n in names:
+        plain = n.replace("tcpstate.hindsight.", "tcpstate.", 1)
+        if n not in known and plain in known and not n.endswith("states"):
+            n = plain
+        out.append(n)
+    return out
+
+
 def run_tshark(pcap, names):
-    cmd = ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"]
+    cmd = tshark_cmd() + ["-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"]
     for n in names:
         cmd += ["-e", n]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -248,7 +281,7 @@ def main(argv):
         if src == "-":
             text = sys.stdin.read()
         elif src.endswith((".pcap", ".pcapng")):
-            text = run_tshark(src, names)
+            text = run_tshark(src, available_fields(hindsight))
         else:
             with open(src) as f:
                 text = f.read()
