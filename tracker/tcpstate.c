@@ -173,6 +173,7 @@ typedef struct tcps__entry {
     uint8_t flags, sender;
     int8_t wscale;
     uint8_t lost; /* never delivered: what it acknowledged was retransmitted */
+    int8_t rst;   /* an RST's verdict in pass 1: 1 accepted, 0 challenge, -1 ignored */
 } tcps__entry;
 
 /* A hindsight state change: endpoint's state from (frame, pos) on; pos 0 =
@@ -384,6 +385,7 @@ typedef struct tcps__ctx {
     uint64_t ev;
     uint32_t end; /* seq + len + SYN + FIN */
     int replay;   /* hindsight replay: record state changes in c->tl */
+    int8_t rst;   /* replay: the RST verdict of pass 1 (data is not replayed) */
     uint8_t pos;  /* where a change is recorded: 0 before, 1 after, 2 between */
     uint32_t at;  /* frame a change is recorded at */
 } tcps__ctx;
@@ -598,7 +600,9 @@ static void tcps__reset(tcps__ctx *x)
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
     int verdict;
-    if (R->ended) {
+    if (x->replay) {
+        verdict = x->rst;
+    } else if (R->ended) {
         verdict = 1;
     } else if (R->state == TCPS_SYN_SENT) {
         /* 3.10.7.3 first: acceptable only if it acknowledges the SYN. */
@@ -807,6 +811,20 @@ static void tcps__pickup(tcps__ctx *x)
     }
 }
 
+static void tcps__end_time_wait(tcps__conn *c, const tcps_segment *s)
+{
+    for (int i = 0; i < 2; i++) {
+        tcps__peer *p = &c->p[i];
+        if (p->state == TCPS_TIME_WAIT && !p->ended) {
+            p->state = TCPS_CLOSED;
+            p->ended = 1;
+            p->entered = s->frame;
+            p->entered_ns = s->time_ns;
+        }
+    }
+    c->hs_valid = 0;
+}
+
 static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x)
 {
     uint32_t *slot = tcps__find_slot(t, s);
@@ -819,6 +837,8 @@ static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ct
         if (!c && !(s->flags & TCPS_SYN) && !t->cfg.midstream)
             return NULL;
         reuse = (c != NULL);
+        if (reuse) /* RFC 1122 4.2.2.13: a SYN ends the old incarnation's TIME_WAIT */
+            tcps__end_time_wait(c, s);
         c = tcps__new_conn(t, s, is_client);
         if (!c)
             return NULL;
@@ -1018,6 +1038,10 @@ static void tcps__log(tcps__ctx *x, const tcps_record *r)
         S->fin_entry = (int16_t)i;
         S->fin_covered = 0;
     }
+    if (s->flags & TCPS_RST)
+        c->log[i].rst = (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED))    ? 1
+                        : (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE)) ? 0
+                                                                                 : -1;
     if (ack_syn)
         S->ack_syn_entry = (int16_t)i;
     if (ack_fin)
@@ -1055,6 +1079,7 @@ static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
     x->end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
              ((seg->flags & TCPS_FIN) ? 1u : 0u);
     x->replay = 1;
+    x->rst = e->rst;
 }
 
 /* Delivers the deferred entries due before (frame, pos 1), oldest first. */

@@ -132,7 +132,8 @@ typedef struct tcps_segment {
     uint8_t family;
     uint8_t src[16], dst[16];
     uint16_t sport, dport;
-    uint32_t zone;    /* separates identical tuples (tunnel layer, VLAN); else 0 */
+    uint32_t zone;    /* keeps apart identical tuples seen in different places, e.g.
+                         the TCP layer's index in a frame (tunnels); else 0 */
     uint32_t seq, ack;
     uint32_t len;     /* payload bytes */
     uint8_t flags;    /* TCPS_FIN ... TCPS_CWR */
@@ -159,7 +160,8 @@ typedef struct tcps_record {
     uint8_t roles_assumed; /* 1 if client/server were guessed (no SYN seen) */
 } tcps_record;
 
-/* A connection as known now (for connection tables). */
+/* A connection as known now (for connection tables). A conn_id's client and
+ * server addresses and ports are fixed when it is created and never swap. */
 typedef struct tcps_conn_info {
     uint32_t conn_id;
     uint8_t family;
