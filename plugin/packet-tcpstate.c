@@ -1,0 +1,741 @@
+/* packet-tcpstate.c: the Wireshark user interface of the tcpstate tracker.
+ *
+ * A postdissector: on the first pass it reads the primed TCP and IP fields of
+ * each TCP layer of a frame, feeds them to the tracker (tracker/tcpstate.h) and
+ * keeps the resulting record; on every pass it draws the "TCP state" tree, the
+ * tcpstate.* fields, the expert infos and the Info column text from the stored
+ * record, so one-pass tshark, tshark -2 and the GUI show the same thing.
+ * All TCP reasoning lives in the tracker.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#define WS_BUILD_DLL
+
+#include <stdint.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include <ws_symbol_export.h>
+#include <ws_version.h>
+
+#include <epan/address.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto.h>
+#include <epan/tap.h>
+#include <epan/to_str.h>
+
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
+#include <wsutil/plugins.h>
+#endif
+
+#include "tcpstate.h"
+
+/* ---- Wireshark version differences ---------------------------------------------------- */
+
+#define TCPSTATE_WS_AT_LEAST(maj, min)                                                             \
+    (WIRESHARK_VERSION_MAJOR > (maj) ||                                                            \
+     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
+
+/* field_info.value is an fvalue_t in 4.0 and an fvalue_t * from 4.2 on. */
+#if TCPSTATE_WS_AT_LEAST(4, 2)
+#define TCPSTATE_FI_UINT(fi) fvalue_get_uinteger((fi)->value)
+#else
+#define TCPSTATE_FI_UINT(fi) fvalue_get_uinteger(&(fi)->value)
+#endif
+
+/* Boolean preferences are gboolean in 4.0 and bool in 4.4+. */
+#if TCPSTATE_WS_AT_LEAST(4, 4)
+typedef bool tcpstate_pref_bool;
+#else
+typedef gboolean tcpstate_pref_bool;
+#endif
+
+/* ---- Plugin entry points -------------------------------------------------------------- */
+
+WS_DLL_PUBLIC_DEF const gchar plugin_version[] = TCPS_VERSION;
+WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
+WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
+
+WS_DLL_PUBLIC void plugin_register(void);
+#if TCPSTATE_WS_AT_LEAST(4, 4)
+WS_DLL_PUBLIC uint32_t plugin_describe(void);
+#endif
+
+void proto_register_tcpstate(void);
+void proto_reg_handoff_tcpstate(void);
+
+/* ---- Registered items ----------------------------------------------------------------- */
+
+static int proto_tcpstate = -1;
+static int tcpstate_tap = -1;
+static dissector_handle_t tcpstate_handle;
+
+static int hf_tcpstate_conn = -1;
+static int hf_tcpstate_sender = -1;
+static int hf_tcpstate_states = -1;
+static int hf_tcpstate_prev_states = -1;
+static int hf_tcpstate_changed = -1;
+static int hf_tcpstate_roles_assumed = -1;
+static int hf_tcpstate_event = -1;
+/* Per endpoint, index TCPS_CLIENT / TCPS_SERVER. */
+static int hf_tcpstate_endpoint[2] = {-1, -1};
+static int hf_tcpstate_state[2] = {-1, -1};
+static int hf_tcpstate_prev[2] = {-1, -1};
+static int hf_tcpstate_certainty[2] = {-1, -1};
+static int hf_tcpstate_entered[2] = {-1, -1};
+static int hf_tcpstate_hs_state[2] = {-1, -1};
+static int hf_tcpstate_hs_states = -1;
+static int hf_tcpstate_hs_prev_states = -1;
+
+static gint ett_tcpstate = -1;
+static gint ett_tcpstate_client = -1;
+static gint ett_tcpstate_server = -1;
+static gint ett_tcpstate_hindsight = -1;
+
+/* One expert field per tracker event, indexed by tcps_event. */
+static expert_field ei_tcpstate_ev[TCPS_EVENT_COUNT];
+
+/* Preferences. */
+enum { TCPSTATE_TW_OFF = 0, TCPSTATE_TW_LINUX = 60, TCPSTATE_TW_RFC = 240 };
+static gint pref_time_wait_s = TCPSTATE_TW_OFF;
+static tcpstate_pref_bool pref_midstream = TRUE;
+static gint pref_vantage = TCPS_VANTAGE_UNKNOWN;
+static tcpstate_pref_bool pref_info_column = TRUE;
+
+static const enum_val_t time_wait_vals[] = {
+    {"off", "Off (until the port pair is reused)", TCPSTATE_TW_OFF},
+    {"linux", "60 s (Linux)", TCPSTATE_TW_LINUX},
+    {"rfc", "240 s (RFC 9293, 2 MSL)", TCPSTATE_TW_RFC},
+    {NULL, NULL, 0},
+};
+
+static const enum_val_t vantage_vals[] = {
+    {"unknown", "Unknown", TCPS_VANTAGE_UNKNOWN},
+    {"client", "Near the client", TCPS_VANTAGE_CLIENT},
+    {"server", "Near the server", TCPS_VANTAGE_SERVER},
+    {NULL, NULL, 0},
+};
+
+/* ---- Value strings, from the tracker's X-macro lists ----------------------------------- */
+
+/* clang-format would take each sentinel for a continuation of the X-macro line. */
+/* clang-format off */
+static const value_string tcpstate_state_vals[] = {
+#define TCPSTATE_STATE_VAL(name, str) {TCPS_##name, str},
+    TCPS_STATE_MAP(TCPSTATE_STATE_VAL)
+#undef TCPSTATE_STATE_VAL
+    {0, NULL},
+};
+
+static const value_string tcpstate_certainty_vals[] = {
+#define TCPSTATE_CERT_VAL(name, str) {TCPS_CERT_##name, str},
+    TCPS_CERTAINTY_MAP(TCPSTATE_CERT_VAL)
+#undef TCPSTATE_CERT_VAL
+    {0, NULL},
+};
+
+static const value_string tcpstate_event_vals[] = {
+#define TCPSTATE_EVENT_VAL(name, tok, sev, desc) {TCPS_EV_##name, tok},
+    TCPS_EVENT_MAP(TCPSTATE_EVENT_VAL)
+#undef TCPSTATE_EVENT_VAL
+    {0, NULL},
+};
+/* clang-format on */
+
+static const value_string tcpstate_sender_vals[] = {
+    {TCPS_CLIENT, "client"},
+    {TCPS_SERVER, "server"},
+    {0, NULL},
+};
+
+/* ---- Foreign fields, resolved in handoff ---------------------------------------------- */
+
+enum {
+    FF_IP_SRC,
+    FF_IP_DST,
+    FF_IPV6_SRC,
+    FF_IPV6_DST,
+    FF_ICMP,
+    FF_ICMPV6,
+    FF_TCP_SRCPORT,
+    FF_TCP_DSTPORT,
+    FF_TCP_SEQ_RAW,
+    FF_TCP_ACK_RAW,
+    FF_TCP_LEN,
+    FF_TCP_FLAGS,
+    FF_TCP_WINDOW,
+    FF_TCP_WSCALE,
+    FF_COUNT
+};
+
+typedef struct {
+    const char *name;
+    int hf;
+} tcpstate_foreign_field;
+
+static tcpstate_foreign_field foreign_fields[FF_COUNT] = {
+    [FF_IP_SRC] = {"ip.src", -1},
+    [FF_IP_DST] = {"ip.dst", -1},
+    [FF_IPV6_SRC] = {"ipv6.src", -1},
+    [FF_IPV6_DST] = {"ipv6.dst", -1},
+    [FF_ICMP] = {"icmp", -1},
+    [FF_ICMPV6] = {"icmpv6", -1},
+    [FF_TCP_SRCPORT] = {"tcp.srcport", -1},
+    [FF_TCP_DSTPORT] = {"tcp.dstport", -1},
+    [FF_TCP_SEQ_RAW] = {"tcp.seq_raw", -1},
+    [FF_TCP_ACK_RAW] = {"tcp.ack_raw", -1},
+    [FF_TCP_LEN] = {"tcp.len", -1},
+    [FF_TCP_FLAGS] = {"tcp.flags", -1},
+    [FF_TCP_WINDOW] = {"tcp.window_size_value", -1},
+    [FF_TCP_WSCALE] = {"tcp.options.wscale.shift", -1},
+};
+
+/* ---- File-scoped state ---------------------------------------------------------------- */
+
+/* What is kept per TCP layer of a frame: the tracker record, compacted. */
+typedef struct {
+    uint32_t frame;
+    uint32_t conn_id;
+    uint32_t entered[2];
+    uint32_t events; /* TCPS_EVENT_BIT(ev) */
+    uint8_t before[2];
+    uint8_t after[2];
+    uint8_t cert[2];
+    uint8_t sender;
+    uint8_t roles_assumed;
+} tcpstate_entry;
+
+G_STATIC_ASSERT(TCPS_EVENT_COUNT <= 32);
+
+static tcps_tracker *tracker;
+/* tcpstate_entry, in first-pass order (by frame number); several per frame with tunnels. */
+static GArray *entries;
+/* Highest frame fed to the tracker: a frame is never fed twice. */
+static guint32 last_fed_frame;
+
+/* ---- First pass: fields to segments --------------------------------------------------- */
+
+static GPtrArray *foreign_finfos(proto_tree *tree, int which) {
+    int hf = foreign_fields[which].hf;
+
+    return hf < 0 ? NULL : proto_get_finfo_ptr_array(tree, hf);
+}
+
+/* The first occurrence of a field in layers [lo, hi), or NULL. */
+static field_info *finfo_in_layers(proto_tree *tree, int which, int lo, int hi) {
+    GPtrArray *arr = foreign_finfos(tree, which);
+
+    for (guint i = 0; arr != NULL && i < arr->len; i++) {
+        field_info *fi = (field_info *)g_ptr_array_index(arr, i);
+        if (fi->total_layer_num >= lo && fi->total_layer_num < hi)
+            return fi;
+    }
+    return NULL;
+}
+
+/* The last occurrence of a field in a layer below hi, or NULL. */
+static field_info *finfo_last_below(proto_tree *tree, int which, int hi) {
+    GPtrArray *arr = foreign_finfos(tree, which);
+    field_info *found = NULL;
+
+    for (guint i = 0; arr != NULL && i < arr->len; i++) {
+        field_info *fi = (field_info *)g_ptr_array_index(arr, i);
+        if (fi->total_layer_num < hi)
+            found = fi;
+    }
+    return found;
+}
+
+static gboolean read_address(const field_info *fi, guint8 *dst, gint len) {
+    if (fi == NULL || fi->ds_tvb == NULL || fi->length != len ||
+        !tvb_bytes_exist(fi->ds_tvb, fi->start, len))
+        return FALSE;
+    tvb_memcpy(fi->ds_tvb, dst, fi->start, len);
+    return TRUE;
+}
+
+/* Addresses of the IP layer that carries the TCP layer starting at layer tcp_layer. */
+static gboolean fill_addresses(proto_tree *tree, int tcp_layer, tcps_segment *seg) {
+    field_info *v4 = finfo_last_below(tree, FF_IP_SRC, tcp_layer);
+    field_info *v6 = finfo_last_below(tree, FF_IPV6_SRC, tcp_layer);
+
+    if (v4 != NULL && (v6 == NULL || v4->total_layer_num > v6->total_layer_num)) {
+        int l = v4->total_layer_num;
+        seg->family = 4;
+        return read_address(v4, seg->src, 4) &&
+               read_address(finfo_in_layers(tree, FF_IP_DST, l, l + 1), seg->dst, 4);
+    }
+    if (v6 != NULL) {
+        int l = v6->total_layer_num;
+        seg->family = 6;
+        return read_address(v6, seg->src, 16) &&
+               read_address(finfo_in_layers(tree, FF_IPV6_DST, l, l + 1), seg->dst, 16);
+    }
+    return FALSE;
+}
+
+/* TCP header fields of the TCP layer in layers [lo, hi). */
+static gboolean fill_tcp(proto_tree *tree, int lo, int hi, tcps_segment *seg) {
+    static const int needed[] = {FF_TCP_SRCPORT, FF_TCP_DSTPORT, FF_TCP_SEQ_RAW, FF_TCP_ACK_RAW,
+                                 FF_TCP_LEN,     FF_TCP_FLAGS,   FF_TCP_WINDOW};
+    guint32 v[G_N_ELEMENTS(needed)];
+    field_info *wscale;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(needed); i++) {
+        field_info *fi = finfo_in_layers(tree, needed[i], lo, hi);
+        if (fi == NULL)
+            return FALSE; /* truncated or malformed TCP header, IP fragment */
+        v[i] = TCPSTATE_FI_UINT(fi);
+    }
+    seg->sport = (uint16_t)v[0];
+    seg->dport = (uint16_t)v[1];
+    seg->seq = v[2];
+    seg->ack = v[3];
+    seg->len = v[4];
+    seg->flags = (uint8_t)(v[5] & 0xff);
+    seg->win = (uint16_t)v[6];
+    /* TCP options are dissected as their own layers, after the TCP layer itself. */
+    wscale = finfo_in_layers(tree, FF_TCP_WSCALE, lo, hi);
+    seg->wscale = wscale != NULL ? (int8_t)TCPSTATE_FI_UINT(wscale) : -1;
+    return TRUE;
+}
+
+/* TRUE if an ICMP or ICMPv6 layer comes before layer: a TCP header quoted in an error. */
+static gboolean inside_icmp(proto_tree *tree, int layer) {
+    return finfo_last_below(tree, FF_ICMP, layer) != NULL ||
+           finfo_last_below(tree, FF_ICMPV6, layer) != NULL;
+}
+
+static void store_record(const tcps_record *rec, guint32 frame) {
+    tcpstate_entry e;
+
+    memset(&e, 0, sizeof e);
+    e.frame = frame;
+    e.conn_id = rec->conn_id;
+    e.events = (uint32_t)rec->events;
+    for (int i = 0; i < 2; i++) {
+        e.entered[i] = rec->entered[i];
+        e.before[i] = rec->before[i];
+        e.after[i] = rec->after[i];
+        e.cert[i] = rec->cert[i];
+    }
+    e.sender = rec->sender;
+    e.roles_assumed = rec->roles_assumed;
+    g_array_append_val(entries, e);
+}
+
+/* First pass: one segment per TCP layer of the frame, fed to the tracker. */
+static void track_frame(packet_info *pinfo, proto_tree *tree) {
+    GPtrArray *ports;
+
+    if (tree == NULL || tracker == NULL || pinfo->flags.in_error_pkt)
+        return;
+    ports = foreign_finfos(tree, FF_TCP_SRCPORT);
+    for (guint i = 0; ports != NULL && i < ports->len; i++) {
+        const field_info *fi = (const field_info *)g_ptr_array_index(ports, i);
+        int lo = fi->total_layer_num;
+        int hi = G_MAXINT;
+        tcps_segment seg;
+        tcps_record rec;
+
+        if (i + 1 < ports->len) {
+            const field_info *next = (const field_info *)g_ptr_array_index(ports, i + 1);
+            if (next->total_layer_num > lo)
+                hi = next->total_layer_num;
+        }
+        if (inside_icmp(tree, lo))
+            continue;
+        memset(&seg, 0, sizeof seg);
+        if (!fill_addresses(tree, lo, &seg) || !fill_tcp(tree, lo, hi, &seg))
+            continue;
+        seg.zone = i; /* TCP layer index: keeps tunnelled and outer tuples apart */
+        if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
+            seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
+                          (uint64_t)pinfo->abs_ts.nsecs;
+        seg.frame = pinfo->num;
+        if (tcps_process(tracker, &seg, &rec))
+            store_record(&rec, pinfo->num);
+    }
+}
+
+/* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
+
+/* Index of the first entry of a frame, or -1. Entries are sorted by frame. */
+static gint find_entries(guint32 frame) {
+    guint lo = 0;
+    guint hi = entries != NULL ? entries->len : 0;
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if (g_array_index(entries, tcpstate_entry, mid).frame < frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (entries == NULL || lo >= entries->len ||
+        g_array_index(entries, tcpstate_entry, lo).frame != frame)
+        return -1;
+    return (gint)lo;
+}
+
+static const char *state_name(guint8 state) {
+    return val_to_str_const(state, tcpstate_state_vals, "?");
+}
+
+/* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
+static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int who) {
+    tcps_conn_info ci;
+    address addr;
+    const char *host;
+
+    if (tracker == NULL || conn_id == 0 || !tcps_conn_get(tracker, conn_id - 1, 0, &ci))
+        return NULL;
+    if (ci.family == 4)
+        set_address(&addr, AT_IPv4, 4, ci.addr[who]);
+    else
+        set_address(&addr, AT_IPv6, 16, ci.addr[who]);
+    host = address_to_str(scope, &addr);
+    if (ci.family == 4)
+        return wmem_strdup_printf(scope, "%s:%u", host, ci.port[who]);
+    return wmem_strdup_printf(scope, "[%s]:%u", host, ci.port[who]);
+}
+
+/* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT" */
+static const char *summary_string(wmem_allocator_t *scope, const tcpstate_entry *e) {
+    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
+    static const char *const who[2] = {"client", "server"};
+
+    for (int i = 0; i < 2; i++) {
+        wmem_strbuf_append_printf(sb, "%s%s ", i ? ", " : "", who[i]);
+        if (e->before[i] != e->after[i])
+            wmem_strbuf_append_printf(sb, "%s -> ", state_name(e->before[i]));
+        wmem_strbuf_append(sb, state_name(e->after[i]));
+    }
+    return wmem_strbuf_get_str(sb);
+}
+
+/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]" */
+static void append_info(packet_info *pinfo, const tcpstate_entry *e) {
+    wmem_strbuf_t *sb = wmem_strbuf_new(pinfo->pool, " [");
+    static const char *const who[2] = {"C:", " S:"};
+
+    for (int i = 0; i < 2; i++) {
+        wmem_strbuf_append(sb, who[i]);
+        if (e->before[i] != e->after[i])
+            wmem_strbuf_append_printf(sb, "%s->", state_name(e->before[i]));
+        wmem_strbuf_append(sb, state_name(e->after[i]));
+    }
+    wmem_strbuf_append_c(sb, ']');
+    col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(sb));
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
+static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                              const tcpstate_entry *e, int who) {
+    static const char *const label[2] = {"Client", "Server"};
+    const char *endpoint = endpoint_string(pinfo->pool, e->conn_id, who);
+    proto_tree *sub;
+    proto_item *pi;
+
+    sub = proto_tree_add_subtree_format(
+        tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server, NULL,
+        "%s %s: %s (%s), since frame %u", label[who], endpoint != NULL ? endpoint : "?",
+        state_name(e->after[who]), val_to_str_const(e->cert[who], tcpstate_certainty_vals, "?"),
+        e->entered[who]);
+    if (endpoint != NULL) {
+        pi = proto_tree_add_string(sub, hf_tcpstate_endpoint[who], tvb, 0, 0, endpoint);
+        proto_item_set_generated(pi);
+    }
+    pi = proto_tree_add_uint(sub, hf_tcpstate_state[who], tvb, 0, 0, e->after[who]);
+    proto_item_set_generated(pi);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_prev[who], tvb, 0, 0, e->before[who]);
+    proto_item_set_generated(pi);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_certainty[who], tvb, 0, 0, e->cert[who]);
+    proto_item_set_generated(pi);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_entered[who], tvb, 0, 0, e->entered[who]);
+    proto_item_set_generated(pi);
+}
+
+/* Hindsight, known once the whole file was read: drawn on later passes only
+ * (tshark -2, the GUI after loading), in its own subtree. */
+static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
+                          const tcpstate_entry *e) {
+    guint8 hb[2], ha[2];
+    proto_tree *ht;
+    proto_item *pi;
+
+    if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL ||
+        !tcps_hindsight(tracker, e->conn_id, e->frame, hb, ha))
+        return;
+    ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
+                                       "Hindsight: client %s, server %s", state_name(ha[0]),
+                                       state_name(ha[1]));
+    for (int i = 0; i < 2; i++) {
+        pi = proto_tree_add_uint(ht, hf_tcpstate_hs_state[i], tvb, 0, 0, ha[i]);
+        proto_item_set_generated(pi);
+    }
+    pi = proto_tree_add_string(
+        ht, hf_tcpstate_hs_states, tvb, 0, 0,
+        wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(ha[0]), state_name(ha[1])));
+    proto_item_set_generated(pi);
+    pi = proto_tree_add_string(
+        ht, hf_tcpstate_hs_prev_states, tvb, 0, 0,
+        wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(hb[0]), state_name(hb[1])));
+    proto_item_set_generated(pi);
+}
+
+/* The tree; with no tree (tshark -2 second pass) only the expert infos. */
+static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_entry *e) {
+    gboolean changed = e->before[0] != e->after[0] || e->before[1] != e->after[1];
+    proto_tree *st = NULL;
+    proto_item *pi;
+
+    if (tree != NULL) {
+        proto_item *ti = proto_tree_add_protocol_format(
+            tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s", summary_string(pinfo->pool, e));
+        st = proto_item_add_subtree(ti, ett_tcpstate);
+        pi = proto_tree_add_uint(st, hf_tcpstate_conn, tvb, 0, 0, e->conn_id);
+        proto_item_set_generated(pi);
+        pi = proto_tree_add_uint(st, hf_tcpstate_sender, tvb, 0, 0, e->sender);
+        proto_item_set_generated(pi);
+        pi = proto_tree_add_string(st, hf_tcpstate_states, tvb, 0, 0,
+                                   wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(e->after[0]),
+                                                      state_name(e->after[1])));
+        proto_item_set_generated(pi);
+        pi =
+            proto_tree_add_string(st, hf_tcpstate_prev_states, tvb, 0, 0,
+                                  wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(e->before[0]),
+                                                     state_name(e->before[1])));
+        proto_item_set_generated(pi);
+        pi = proto_tree_add_boolean(st, hf_tcpstate_changed, tvb, 0, 0, changed);
+        proto_item_set_generated(pi);
+        add_endpoint_tree(st, tvb, pinfo, e, TCPS_CLIENT);
+        add_endpoint_tree(st, tvb, pinfo, e, TCPS_SERVER);
+        add_hindsight(st, tvb, pinfo, e);
+    }
+    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
+        if (!(e->events & (UINT32_C(1) << ev)))
+            continue;
+        pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
+        proto_item_set_generated(pi);
+        expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
+    }
+    pi = proto_tree_add_boolean(st, hf_tcpstate_roles_assumed, tvb, 0, 0, e->roles_assumed);
+    proto_item_set_generated(pi);
+}
+
+/* The tap payload: the record as the tracker gave it (cert_before and ended are not kept). */
+static void queue_tap(packet_info *pinfo, const tcpstate_entry *e) {
+    tcps_record *rec;
+
+    if (!have_tap_listener(tcpstate_tap))
+        return;
+    rec = wmem_new0(pinfo->pool, tcps_record);
+    rec->events = e->events;
+    rec->conn_id = e->conn_id;
+    for (int i = 0; i < 2; i++) {
+        rec->entered[i] = e->entered[i];
+        rec->before[i] = e->before[i];
+        rec->after[i] = e->after[i];
+        rec->cert[i] = e->cert[i];
+    }
+    rec->sender = e->sender;
+    rec->roles_assumed = e->roles_assumed;
+    tap_queue_packet(tcpstate_tap, pinfo, rec);
+}
+
+static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
+    gint first;
+
+    if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame) {
+        last_fed_frame = pinfo->num;
+        track_frame(pinfo, tree);
+    }
+    first = find_entries(pinfo->num);
+    if (first < 0)
+        return 0;
+    for (guint i = (guint)first; i < entries->len; i++) {
+        const tcpstate_entry *e = &g_array_index(entries, tcpstate_entry, i);
+        if (e->frame != pinfo->num)
+            break;
+        if (pref_info_column)
+            append_info(pinfo, e);
+        add_tree(tree, tvb, pinfo, e);
+        queue_tap(pinfo, e);
+    }
+    return tvb_captured_length(tvb);
+}
+
+/* ---- Init and cleanup: one tracker per capture file and preference set ---------------- */
+
+static void tcpstate_init(void) {
+    tcps_config cfg;
+    GArray *wanted = g_array_sized_new(FALSE, FALSE, (guint)sizeof(int), FF_COUNT);
+
+    tcps_config_init(&cfg);
+    cfg.time_wait_ns = (uint64_t)pref_time_wait_s * G_GUINT64_CONSTANT(1000000000);
+    cfg.midstream = pref_midstream ? 1 : 0;
+    cfg.vantage = (tcps_vantage)pref_vantage;
+    tracker = tcps_new(&cfg);
+    entries = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_entry));
+    last_fed_frame = 0;
+
+    for (int i = 0; i < FF_COUNT; i++) {
+        if (foreign_fields[i].hf >= 0)
+            g_array_append_val(wanted, foreign_fields[i].hf);
+    }
+    set_postdissector_wanted_hfids(tcpstate_handle, wanted);
+}
+
+static void tcpstate_cleanup(void) {
+    set_postdissector_wanted_hfids(tcpstate_handle, NULL);
+    tcps_free(tracker);
+    tracker = NULL;
+    if (entries != NULL)
+        g_array_free(entries, TRUE);
+    entries = NULL;
+    last_fed_frame = 0;
+}
+
+/* ---- Registration --------------------------------------------------------------------- */
+
+#define TCPSTATE_EI_SEVERITY(sev) ((sev) == 0 ? PI_CHAT : (sev) == 1 ? PI_NOTE : PI_WARN)
+#define TCPSTATE_EI_GROUP(name) (TCPS_EV_##name == TCPS_EV_BAD_FLAGS ? PI_MALFORMED : PI_SEQUENCE)
+
+static void register_fields(void) {
+    static hf_register_info hf[] = {
+        {&hf_tcpstate_conn,
+         {"Connection", "tcpstate.conn", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Connection number given by the tracker, in order of first segment.", HFILL}},
+        {&hf_tcpstate_sender,
+         {"Sender", "tcpstate.sender", FT_UINT8, BASE_DEC, VALS(tcpstate_sender_vals), 0x0,
+          "Endpoint that sent this segment.", HFILL}},
+        {&hf_tcpstate_states,
+         {"States", "tcpstate.states", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Client and server states after this segment, as CLIENT/SERVER.", HFILL}},
+        {&hf_tcpstate_prev_states,
+         {"Previous states", "tcpstate.prev_states", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Client and server states before this segment, as CLIENT/SERVER.", HFILL}},
+        {&hf_tcpstate_changed,
+         {"State changed", "tcpstate.changed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+          "The state of an endpoint changed on this segment.", HFILL}},
+        {&hf_tcpstate_roles_assumed,
+         {"Roles assumed", "tcpstate.roles_assumed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+          "Client and server were guessed: no SYN was seen.", HFILL}},
+        {&hf_tcpstate_event,
+         {"Event", "tcpstate.event", FT_UINT8, BASE_DEC, VALS(tcpstate_event_vals), 0x0, NULL,
+          HFILL}},
+        {&hf_tcpstate_endpoint[TCPS_CLIENT],
+         {"Client endpoint", "tcpstate.client.endpoint", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Address and port of the client.", HFILL}},
+        {&hf_tcpstate_state[TCPS_CLIENT],
+         {"Client state", "tcpstate.client", FT_UINT8, BASE_DEC, VALS(tcpstate_state_vals), 0x0,
+          "RFC 9293 state of the client after this segment.", HFILL}},
+        {&hf_tcpstate_prev[TCPS_CLIENT],
+         {"Client previous state", "tcpstate.client.prev", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0, "State of the client before this segment.", HFILL}},
+        {&hf_tcpstate_certainty[TCPS_CLIENT],
+         {"Client certainty", "tcpstate.client.certainty", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_certainty_vals), 0x0, "How the tracker knows the client state.", HFILL}},
+        {&hf_tcpstate_entered[TCPS_CLIENT],
+         {"Client state entered in", "tcpstate.client.entered", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          "Frame where the client entered its current state.", HFILL}},
+        {&hf_tcpstate_endpoint[TCPS_SERVER],
+         {"Server endpoint", "tcpstate.server.endpoint", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Address and port of the server.", HFILL}},
+        {&hf_tcpstate_state[TCPS_SERVER],
+         {"Server state", "tcpstate.server", FT_UINT8, BASE_DEC, VALS(tcpstate_state_vals), 0x0,
+          "RFC 9293 state of the server after this segment.", HFILL}},
+        {&hf_tcpstate_prev[TCPS_SERVER],
+         {"Server previous state", "tcpstate.server.prev", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0, "State of the server before this segment.", HFILL}},
+        {&hf_tcpstate_certainty[TCPS_SERVER],
+         {"Server certainty", "tcpstate.server.certainty", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_certainty_vals), 0x0, "How the tracker knows the server state.", HFILL}},
+        {&hf_tcpstate_entered[TCPS_SERVER],
+         {"Server state entered in", "tcpstate.server.entered", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          "Frame where the server entered its current state.", HFILL}},
+        {&hf_tcpstate_hs_state[TCPS_CLIENT],
+         {"Client state in hindsight", "tcpstate.hindsight.client", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0,
+          "Best-known state of the client after this segment, given the whole capture.", HFILL}},
+        {&hf_tcpstate_hs_state[TCPS_SERVER],
+         {"Server state in hindsight", "tcpstate.hindsight.server", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0,
+          "Best-known state of the server after this segment, given the whole capture.", HFILL}},
+        {&hf_tcpstate_hs_states,
+         {"States in hindsight", "tcpstate.hindsight.states", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Best-known client and server states after this segment, as CLIENT/SERVER.", HFILL}},
+        {&hf_tcpstate_hs_prev_states,
+         {"Previous states in hindsight", "tcpstate.hindsight.prev_states", FT_STRING, BASE_NONE,
+          NULL, 0x0, "Best-known client and server states before this segment.", HFILL}},
+    };
+    static gint *ett[] = {&ett_tcpstate, &ett_tcpstate_client, &ett_tcpstate_server,
+                          &ett_tcpstate_hindsight};
+    static ei_register_info ei[] = {
+#define TCPSTATE_EI(name, tok, sev, desc)                                                          \
+    {&ei_tcpstate_ev[TCPS_EV_##name],                                                              \
+     {"tcpstate.ev." tok, TCPSTATE_EI_GROUP(name), TCPSTATE_EI_SEVERITY(sev), desc, EXPFILL}},
+        TCPS_EVENT_MAP(TCPSTATE_EI)
+#undef TCPSTATE_EI
+    };
+
+    proto_register_field_array(proto_tcpstate, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_register_field_array(expert_register_protocol(proto_tcpstate), ei, array_length(ei));
+}
+
+static void register_prefs(void) {
+    module_t *module = prefs_register_protocol(proto_tcpstate, NULL);
+
+    prefs_register_enum_preference(
+        module, "time_wait", "TIME_WAIT timer",
+        "How long an endpoint stays in TIME_WAIT (2 MSL) before the tracker moves it to CLOSED: "
+        "off, 60 s as Linux does, or 240 s as RFC 9293 says (MSL of 2 minutes).",
+        &pref_time_wait_s, time_wait_vals, FALSE);
+    prefs_register_bool_preference(
+        module, "midstream", "Track connections picked up midstream",
+        "Track connections whose handshake is not in the capture; their states are assumed.",
+        &pref_midstream);
+    prefs_register_enum_preference(
+        module, "vantage", "Capture vantage point",
+        "Where the capture was taken; changes what can be concluded from hindsight.", &pref_vantage,
+        vantage_vals, FALSE);
+    prefs_register_bool_preference(module, "info_column", "Show the states in the Info column",
+                                   "Append the client and server states to the Info column.",
+                                   &pref_info_column);
+}
+
+void proto_register_tcpstate(void) {
+    proto_tcpstate = proto_register_protocol("TCP state", "tcpstate", "tcpstate");
+    register_fields();
+    register_prefs();
+    tcpstate_handle = create_dissector_handle(dissect_tcpstate, proto_tcpstate);
+    register_postdissector(tcpstate_handle);
+    register_init_routine(tcpstate_init);
+    register_cleanup_routine(tcpstate_cleanup);
+    tcpstate_tap = register_tap("tcpstate");
+}
+
+void proto_reg_handoff_tcpstate(void) {
+    for (int i = 0; i < FF_COUNT; i++)
+        foreign_fields[i].hf = proto_registrar_get_id_byname(foreign_fields[i].name);
+}
+
+void plugin_register(void) {
+    static proto_plugin plug;
+
+    plug.register_protoinfo = proto_register_tcpstate;
+    plug.register_handoff = proto_reg_handoff_tcpstate;
+    proto_register_plugin(&plug);
+}
+
+#if TCPSTATE_WS_AT_LEAST(4, 4)
+uint32_t plugin_describe(void) {
+    return WS_PLUGIN_DESC_DISSECTOR;
+}
+#endif

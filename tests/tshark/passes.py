@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""passes.py: one-pass and two-pass (-2) tshark must show the same TCP states.
+
+usage: passes.py WRAPPER PLUGIN_SO CAPTURE
+
+Compares, between `tshark -r CAPTURE` and `tshark -2 -r CAPTURE`:
+  1. -T fields with every registered tcpstate field (from tshark -G fields);
+  2. the "TCP state" subtrees of the -V output;
+  3. the text the plugin appends to the Info column ("[C:... S:...]").
+The plugin computes on the first pass and redraws from stored records on every
+pass, so any difference is a bug. Also fails when the capture has TCP frames
+but no frame has a tcpstate record.
+
+Hindsight (tcpstate.hindsight.*, the "Hindsight:" subtree) is by design only
+there once the whole file was read: it is left out of the comparison, and
+checked to be absent in one pass and present on every tracked frame in two.
+"""
+
+import difflib
+import re
+import subprocess
+import sys
+
+
+def tshark(wrapper, plugin, args):
+    cmd = ["sh", wrapper, plugin, "--"] + args
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, check=False)
+    if res.returncode != 0:
+        sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
+    return res.stdout
+
+
+def tcpstate_fields(wrapper, plugin):
+    fields = []
+    for line in tshark(wrapper, plugin, ["-G", "fields"]).splitlines():
+        cols = line.split("\t")
+        if len(cols) > 4 and cols[0] == "F" and cols[4] == "tcpstate":
+            fields.append(cols[2])
+    if not fields:
+        sys.exit("FAIL: tshark -G fields lists no tcpstate field")
+    return fields
+
+
+def indent(line):
+    return len(line) - len(line.lstrip(" "))
+
+
+def tree_text(verbose):
+    """The TCP state subtrees of -V output, each under its frame's first line,
+    without the Hindsight subtree."""
+    out = []
+    inside = False
+    skip_below = None
+    for line in verbose.splitlines():
+        if skip_below is not None and line.startswith(" ") and indent(line) > skip_below:
+            continue
+        skip_below = None
+        if line.startswith("Frame "):
+            out.append(line.split(":")[0])
+            inside = False
+        elif line.startswith("TCP state"):
+            inside = True
+            out.append(line)
+        elif inside and line.lstrip().startswith("Hindsight:"):
+            skip_below = indent(line)
+        elif inside and line.startswith(" "):
+            out.append(line)
+        else:
+            inside = False
+    return out
+
+
+def check_hindsight(wrapper, plugin, capture):
+    """Hindsight: absent in one pass, present wherever a state is in two."""
+    args = ["-r", capture, "-T", "fields", "-E", "separator=/t",
+            "-e", "tcpstate.states", "-e", "tcpstate.hindsight.states"]
+    ok = True
+    for passes, want in ((["-2"], True), ([], False)):
+        for n, line in enumerate(tshark(wrapper, plugin, passes + args).splitlines(), 1):
+            causal, _, hindsight = line.partition("\t")
+            if want and causal and hindsight.count(",") != causal.count(","):
+                print("FAIL frame %d: two passes, states %r but hindsight %r" % (n, causal, hindsight))
+                ok = False
+                break
+            if not want and hindsight:
+                print("FAIL frame %d: hindsight %r in one pass" % (n, hindsight))
+                ok = False
+                break
+    if ok:
+        print("ok   hindsight only in two passes, on every tracked frame")
+    return ok
+
+
+INFO_RE = re.compile(r"\[C:[^\]]*\]")
+
+
+def info_text(summary):
+    return ["%d %s" % (i + 1, " ".join(INFO_RE.findall(line)))
+            for i, line in enumerate(summary.splitlines())]
+
+
+def compare(what, one, two):
+    if one == two:
+        print("ok   %s: one pass == two passes (%d lines)" % (what, len(one)))
+        return True
+    print("FAIL %s differs between one pass and two passes:" % what)
+    for line in difflib.unified_diff(one, two, "one-pass", "two-pass", lineterm="", n=2):
+        print("     " + line)
+    return False
+
+
+def main(argv):
+    if len(argv) != 4:
+        sys.exit(__doc__)
+    wrapper, plugin, capture = argv[1:4]
+    ok = True
+
+    fargs = ["-r", capture, "-T", "fields", "-E", "header=y", "-E", "separator=/t",
+             "-e", "frame.number"]
+    for f in tcpstate_fields(wrapper, plugin):
+        if not f.startswith("tcpstate.hindsight."):
+            fargs += ["-e", f]
+    one = tshark(wrapper, plugin, fargs).splitlines()
+    two = tshark(wrapper, plugin, ["-2"] + fargs).splitlines()
+    ok &= compare("-T fields tcpstate.*", one, two)
+
+    one = tree_text(tshark(wrapper, plugin, ["-r", capture, "-V"]))
+    two = tree_text(tshark(wrapper, plugin, ["-2", "-r", capture, "-V"]))
+    ok &= compare("-V TCP state tree", one, two)
+    has_tcp = tshark(wrapper, plugin, ["-r", capture, "-Y", "tcp", "-T", "fields",
+                                       "-e", "frame.number"]).strip() != ""
+    if has_tcp and not any(line.startswith("TCP state") for line in one):
+        print("FAIL the capture has TCP but no frame has a TCP state tree")
+        ok = False
+
+    ok &= check_hindsight(wrapper, plugin, capture)
+
+    one = info_text(tshark(wrapper, plugin, ["-r", capture]))
+    two = info_text(tshark(wrapper, plugin, ["-2", "-r", capture]))
+    ok &= compare("Info column text", one, two)
+
+    print("passed" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
