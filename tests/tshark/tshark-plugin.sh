@@ -1,10 +1,12 @@
 #!/bin/sh
 # tshark-plugin.sh PLUGIN_SO -- [tshark args...]
 #
-# Runs tshark with the given tcpstate plugin loaded, from a throwaway personal
-# plugin folder: $tmp/.local/lib/wireshark/plugins/X.Y/epan/. As root, tshark
-# ignores the personal folder and WIRESHARK_PLUGIN_DIR, so tshark then runs as
-# "nobody" with HOME=$tmp. Capture files given with -r are copied into $tmp so
+# Runs tshark with the given tcpstate plugin loaded, and only that one: the
+# plugin goes into a throwaway folder $tmp/plugins/X.Y/epan/ named by
+# WIRESHARK_PLUGIN_DIR, which replaces the global plugin folder (so a
+# tcpstate.so installed there cannot shadow the one under test), with
+# HOME=$tmp (an empty personal folder). As root, tshark ignores
+# WIRESHARK_PLUGIN_DIR, so tshark then runs as "nobody". Capture files given with -r are copied into $tmp so
 # that nobody can read them. Before running, checks that "tshark -G plugins"
 # lists the plugin: a refused plugin is only a line on stderr and tshark still
 # exits 0. Exit status: tshark's, or 2 on a usage or loading error.
@@ -33,7 +35,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
-plugdir=$tmp/.local/lib/wireshark/plugins/$version/epan
+plugdir=$tmp/plugins/$version/epan
 mkdir -p "$plugdir" "$tmp/.config" "$tmp/captures"
 cp "$plugin" "$plugdir/tcpstate.so"
 
@@ -71,17 +73,19 @@ chmod -R a+rX "$tmp"
 run_tshark() {
     if [ "$(id -u)" = 0 ]; then
         chown -R nobody "$tmp"
-        (cd "$tmp" && runuser -u nobody -- env -u WIRESHARK_PLUGIN_DIR HOME="$tmp" \
+        (cd "$tmp" && runuser -u nobody -- env WIRESHARK_PLUGIN_DIR="$tmp/plugins" HOME="$tmp" \
             XDG_CONFIG_HOME="$tmp/.config" "$tshark" "$@")
     else
-        (cd "$tmp" && env -u WIRESHARK_PLUGIN_DIR HOME="$tmp" XDG_CONFIG_HOME="$tmp/.config" \
-            "$tshark" "$@")
+        (cd "$tmp" && env WIRESHARK_PLUGIN_DIR="$tmp/plugins" HOME="$tmp" \
+            XDG_CONFIG_HOME="$tmp/.config" "$tshark" "$@")
     fi
 }
 
+# Loaded, and from our folder (not a copy installed elsewhere).
 if ! run_tshark -G plugins >"$tmp/plugins.txt" 2>"$tmp/plugins.err" ||
-    ! grep -q '^tcpstate\.so[[:space:]]' "$tmp/plugins.txt"; then
-    echo "tshark-plugin.sh: tcpstate.so is not loaded by $tshark $version" >&2
+    ! grep '^tcpstate\.so[[:space:]]' "$tmp/plugins.txt" | grep -qF "$plugdir/tcpstate.so"; then
+    echo "tshark-plugin.sh: $plugdir/tcpstate.so is not loaded by $tshark $version" >&2
+    grep '^tcpstate' "$tmp/plugins.txt" >&2
     cat "$tmp/plugins.err" >&2
     exit 2
 fi
