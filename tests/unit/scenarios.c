@@ -91,6 +91,31 @@ const scenario scenarios[] = {
           "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT;"
           "s RA 5001 1012 0 CLOSED:i CLOSED:o +reset_accepted",
      0, 0},
+    {"rst_fin_wait_1", "3.10.7.4 second: RST in FIN_WAIT_1 enters CLOSED",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
+          "s R 5001 0 0 CLOSED:i CLOSED:o +reset_accepted",
+     0, 0},
+    {"rst_fin_wait_2", "3.10.7.4 second: RST in FIN_WAIT_2 (e.g. to data after close) enters CLOSED",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
+          "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT;"
+          "s PA 5001 1012 10 FIN_WAIT_2 CLOSE_WAIT;"
+          "c R 1012 0 0 CLOSED:o CLOSED:i +reset_accepted",
+     0, 0},
+    {"rst_closing", "3.10.7.4 second: RST in CLOSING enters CLOSED",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
+          "s FA 5001 1011 0 CLOSING CLOSING;"
+          "s R 5002 0 0 CLOSED CLOSED +reset_accepted",
+     0, 0},
+    {"rst_last_ack", "3.10.7.4 second: RST in LAST_ACK enters CLOSED",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
+          "s FA 5001 1012 0 TIME_WAIT LAST_ACK;"
+          "c R 1012 0 0 CLOSED:o CLOSED:i +reset_accepted",
+     0, 0},
+    {"fin_in_syn_received", "3.10.7.4 fifth then eighth: ACK,FIN in SYN_RECEIVED: ESTABLISHED, CLOSE_WAIT",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c FA 1001 5001 0 FIN_WAIT_1 CLOSE_WAIT:i",
+     0, 0},
     {"rst_in_time_wait", "3.10.7.4 second: RST in TIME_WAIT enters CLOSED",
      SERVER_CLOSE "c R 1012 0 0 CLOSED CLOSED:i +reset_accepted;", 0, 0},
     {"syn_sent_abort", "3.10.5 ABORT in SYN_SENT: the client resets, the listener stays LISTEN",
