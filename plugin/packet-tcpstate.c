@@ -468,9 +468,17 @@ static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
     proto_tree *ht;
     proto_item *pi;
 
-    if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL ||
-        !tcps_hindsight(tracker, e->conn_id, e->frame, hb, ha))
+    int known;
+
+    if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL)
         return;
+    known = tcps_hindsight(tracker, e->conn_id, e->frame, hb, ha);
+    if (known == 0)
+        return;
+    if (known == 2) { /* no later evidence: hindsight is the causal record */
+        memcpy(hb, e->before, 2);
+        memcpy(ha, e->after, 2);
+    }
     ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
                                        "Hindsight: client %s, server %s", state_name(ha[0]),
                                        state_name(ha[1]));

@@ -135,46 +135,58 @@ static int tcps__arc(int state, enum tcps__input in)
     return n ? n - 1 : TCPS__SAME;
 }
 
-/* ---- connections ---- */
+/* ---- connections ----
+ * Memory is what a capture of millions of connections costs: a connection is
+ * 176 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
+ * address pairs live in a side table; the hindsight log is one shared arena
+ * of 24-byte entries linked per connection. */
 typedef struct tcps__peer {
     uint32_t isn;     /* sequence number of its SYN */
     uint32_t snd_nxt; /* highest sequence end it sent (SYN and FIN count one) */
     uint32_t max_ack; /* highest ACK it sent: what it proved it received */
     uint32_t fin_seq; /* sequence number of its FIN */
-    uint32_t proof;   /* ACK it must send to confirm an inferred state */
     uint32_t win;     /* last window it advertised, scaled when known */
     uint32_t entered; /* frame where the state was entered */
-    uint64_t entered_ns;
-    uint64_t last_ns;
-    uint32_t last_seq, last_ack, last_len; /* its previous segment */
-    uint16_t last_win;
-    uint8_t last_flags;
-    int8_t wscale; /* window scale option of its SYN, -1 none */
+    uint32_t entered_ms; /* ... and when, in ms since the connection's first segment */
+    uint32_t last_us;    /* its previous segment: when (us since the first segment) */
+    uint32_t last_hash;  /* ... and a hash of its seq, ack, len, window and flags */
+    /* hindsight evidence: the peer's ACK did not cover its SYN / FIN until
+     * after these frames (0: covered at once) */
+    uint32_t syn_after, fin_after;
+    /* hindsight: ordinals in the connection's log of its first SYN, first FIN,
+     * and first ACK covering the peer's SYN and FIN; TCPS__NONE if none */
+    uint8_t syn_ord, fin_ord, ack_syn_ord, ack_fin_ord;
     uint8_t state, cert;
-    uint8_t ended;    /* the connection is over for this endpoint */
-    uint8_t has_isn, has_nxt, has_ack, has_fin, has_proof, has_last;
-    uint8_t passive;  /* entered SYN_RECEIVED from LISTEN */
-    uint8_t pend_syn; /* peer's SYN in flight: it sent a bare SYN before receiving it */
-    uint8_t sent_synack;
-    uint8_t win_known; /* window is a real scaled value */
-    /* hindsight evidence: log entries of its first SYN and FIN, whether the
-     * peer's ACK covered them yet, and its own first ACK covering the peer's
-     * SYN and FIN */
-    int16_t syn_entry, fin_entry, ack_syn_entry, ack_fin_entry;
-    uint8_t syn_covered, fin_covered;
+    int8_t wscale; /* window scale option of its SYN, -1 none */
+    uint8_t proof; /* confirmed once it ACKs the peer's: 0 nothing, 1 SYN, 2 FIN */
+    unsigned has_isn : 1, has_nxt : 1, has_ack : 1, has_fin : 1, has_last : 1;
+    unsigned passive : 1;  /* entered SYN_RECEIVED from LISTEN */
+    unsigned pend_syn : 1; /* peer's SYN in flight: it sent a bare SYN before receiving it */
+    unsigned sent_synack : 1;
+    unsigned win_known : 1; /* win is a real scaled value */
+    unsigned ended : 1;     /* the connection is over for this endpoint */
+    unsigned syn_covered : 1, fin_covered : 1;
 } tcps__peer;
+
+enum { TCPS__PROOF_NONE, TCPS__PROOF_SYN, TCPS__PROOF_FIN };
+#define TCPS__NONE 0xff
 
 /* A significant segment kept for the hindsight replay. */
 typedef struct tcps__entry {
-    uint64_t time_ns;
-    uint32_t frame, seq, ack, len;
-    uint32_t deliver_after; /* 0: delivered when captured; else after this frame */
-    uint16_t win;
-    uint8_t flags, sender;
-    int8_t wscale;
-    uint8_t lost; /* never delivered: what it acknowledged was retransmitted */
-    int8_t rst;   /* an RST's verdict in pass 1: 1 accepted, 0 challenge, -1 ignored */
+    uint32_t frame, seq, ack;
+    uint32_t time_ms; /* since the connection's first segment */
+    uint32_t next;    /* next entry of the connection + 1; 0 = last */
+    uint16_t len;     /* payload, saturated (only a FIN's or SYN's matters) */
+    uint8_t flags;
+    uint8_t bits; /* TCPS__E_SERVER, TCPS__E_LOST, RST verdict in TCPS__E_RST */
 } tcps__entry;
+
+enum {
+    TCPS__E_SERVER = 1, /* sent by the server */
+    TCPS__E_LOST = 2,   /* never delivered: what it acknowledged was retransmitted */
+    TCPS__E_RST = 12,   /* RST verdict of pass 1: 0 ignored, 4 challenge, 8 accepted */
+    TCPS__E_RST_SHIFT = 2
+};
 
 /* A hindsight state change: endpoint's state from (frame, pos) on; pos 0 =
  * before the frame, 1 = after it, 2 = between it and the next one. */
@@ -184,30 +196,56 @@ typedef struct tcps__point {
 } tcps__point;
 
 #define TCPS__MAX_LOG 64
+#define TCPS__MAX_POINTS 200
 
 typedef struct tcps__conn {
-    uint8_t family;
-    uint8_t roles_assumed;
-    uint16_t port[2];
-    uint8_t addr[2][16];
+    tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
+    uint64_t base_ns; /* capture time of its first segment */
+    uint64_t events;
+    uint32_t a[2]; /* IPv4 addresses (network order bytes), or a[0] = IPv6 pair index */
     uint32_t zone;
     uint32_t first_frame, last_frame;
-    uint64_t events;
-    tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
-    tcps__entry *log; /* hindsight: significant segments */
-    tcps__point *tl;  /* hindsight: replayed timeline, valid if hs_valid */
-    uint16_t nlog, caplog, ntl, captl;
-    uint8_t hs_valid, hs_overflow;
-    uint8_t hs_init[2]; /* hindsight states before the first segment */
+    uint32_t log_head, log_tail; /* hindsight log: entry index + 1, 0 = empty */
+    uint16_t port[2];
+    tcps__point *tl; /* hindsight timeline, valid if hs_valid */
+    uint8_t ntl, captl, nlog;
+    uint8_t family, roles_assumed;
+    uint8_t hs_valid : 1, hs_overflow : 1;
+    uint8_t hs_differs : 1; /* evidence seen: hindsight may differ from causal */
+    uint8_t hs_init[2];     /* hindsight states before the first segment */
 } tcps__conn;
+
+#define TCPS__CHUNK 1024  /* connections per chunk */
+#define TCPS__ECHUNK 4096 /* log entries per chunk */
 
 struct tcps_tracker {
     tcps_config cfg;
-    tcps__conn *conns; /* conn_id = index + 1 */
-    size_t nconns, capconns;
-    uint32_t *slots; /* open addressing: conn index + 1, 0 = empty */
+    tcps__conn **chunks; /* conn_id = index + 1 */
+    size_t nconns, nchunks;
+    uint64_t *slots; /* open addressing: hash tag << 32 | conn index + 1; 0 = empty */
     size_t nslots, used;
+    uint8_t (*v6)[2][16]; /* IPv6 address pairs */
+    size_t nv6, capv6;
+    tcps__entry **echunks; /* hindsight log arena */
+    size_t nentries, nechunks;
 };
+
+static tcps__conn *tcps__conn_at(const tcps_tracker *t, size_t i)
+{
+    return &t->chunks[i / TCPS__CHUNK][i % TCPS__CHUNK];
+}
+
+static tcps__entry *tcps__entry_at(const tcps_tracker *t, uint32_t i)
+{
+    return &t->echunks[i / TCPS__ECHUNK][i % TCPS__ECHUNK];
+}
+
+/* Time of s since the connection's first segment, saturated. */
+static uint32_t tcps__rel(const tcps__conn *c, uint64_t ns, uint64_t unit)
+{
+    uint64_t d = ns > c->base_ns ? (ns - c->base_ns) / unit : 0;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
 
 void tcps_config_init(tcps_config *cfg)
 {
@@ -233,12 +271,16 @@ void tcps_free(tcps_tracker *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nconns; i++) {
-        free(t->conns[i].log);
-        free(t->conns[i].tl);
-    }
-    free(t->conns);
+    for (size_t i = 0; i < t->nconns; i++)
+        free(tcps__conn_at(t, i)->tl);
+    for (size_t i = 0; i < t->nchunks; i++)
+        free(t->chunks[i]);
+    for (size_t i = 0; i < t->nechunks; i++)
+        free(t->echunks[i]);
+    free(t->chunks);
+    free(t->echunks);
     free(t->slots);
+    free(t->v6);
     free(t);
 }
 
@@ -252,49 +294,78 @@ static size_t tcps__addr_len(uint8_t family)
     return family == 6 ? 16 : 4;
 }
 
-/* FNV-1a over one endpoint; the tuple hash is symmetric (sum of both ends). */
-static uint64_t tcps__hash_end(const uint8_t *a, size_t alen, uint16_t port)
+static uint64_t tcps__mix(uint64_t h)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < alen; i++)
-        h = (h ^ a[i]) * 1099511628211ULL;
-    h = (h ^ (port & 0xff)) * 1099511628211ULL;
-    h = (h ^ (port >> 8)) * 1099511628211ULL;
-    return h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
-static uint64_t tcps__hash_seg(const tcps_segment *s)
+/* One endpoint folded into 64 bits: address words and port. */
+static uint64_t tcps__end_key(const uint8_t *a, uint8_t family, uint16_t port)
 {
-    size_t n = tcps__addr_len(s->family);
-    uint64_t h = tcps__hash_end(s->src, n, s->sport) + tcps__hash_end(s->dst, n, s->dport);
-    h ^= ((uint64_t)s->zone << 8) ^ s->family;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 32);
+    uint32_t w[4];
+    if (family != 6) {
+        memcpy(w, a, 4);
+        return ((uint64_t)w[0] << 16) | port;
+    }
+    memcpy(w, a, 16);
+    return ((uint64_t)(w[0] ^ w[1] * 31u ^ w[2] * 961u ^ w[3] * 29791u) << 16) | port;
+}
+
+/* Symmetric in the two endpoints: both directions find the connection. */
+static uint64_t tcps__hash_tuple(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb,
+                                 uint8_t family, uint32_t zone)
+{
+    return tcps__mix(tcps__mix(tcps__end_key(a, family, pa)) +
+                     tcps__mix(tcps__end_key(b, family, pb)) + ((uint64_t)zone << 3) + family);
+}
+
+static const uint8_t *tcps__addr(const tcps_tracker *t, const tcps__conn *c, int who)
+{
+    return c->family == 6 ? t->v6[c->a[0]][who] : (const uint8_t *)&c->a[who];
 }
 
 /* Which end of c sent s: TCPS_CLIENT, TCPS_SERVER, or -1 if s is not c's. */
-static int tcps__match(const tcps__conn *c, const tcps_segment *s)
+static int tcps__match(const tcps_tracker *t, const tcps__conn *c, const tcps_segment *s)
 {
     size_t n = tcps__addr_len(s->family);
     if (c->family != s->family || c->zone != s->zone)
         return -1;
+    if (s->family == 4) {
+        uint32_t src, dst;
+        memcpy(&src, s->src, 4);
+        memcpy(&dst, s->dst, 4);
+        for (int i = 0; i < 2; i++)
+            if (c->port[i] == s->sport && c->port[!i] == s->dport && c->a[i] == src &&
+                c->a[!i] == dst)
+                return i;
+        return -1;
+    }
     for (int i = 0; i < 2; i++) {
         if (c->port[i] == s->sport && c->port[!i] == s->dport &&
-            memcmp(c->addr[i], s->src, n) == 0 && memcmp(c->addr[!i], s->dst, n) == 0)
+            memcmp(tcps__addr(t, c, i), s->src, n) == 0 &&
+            memcmp(tcps__addr(t, c, !i), s->dst, n) == 0)
             return i;
     }
     return -1;
 }
 
-static uint32_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s)
+/* The slot of s's connection, or the empty slot where it would go; *tag is
+ * the hash tag kept beside the index so other connections are not touched. */
+static uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint32_t *tag)
 {
     if (!t->nslots)
         return NULL;
     size_t mask = t->nslots - 1;
-    for (size_t i = (size_t)tcps__hash_seg(s) & mask;; i = (i + 1) & mask) {
-        uint32_t v = t->slots[i];
-        if (v == 0 || tcps__match(&t->conns[v - 1], s) >= 0)
+    uint64_t h = tcps__hash_tuple(s->src, s->sport, s->dst, s->dport, s->family, s->zone);
+    *tag = (uint32_t)(h >> 32);
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint64_t v = t->slots[i];
+        if (v == 0 || ((uint32_t)(v >> 32) == *tag &&
+                       tcps__match(t, tcps__conn_at(t, (uint32_t)v - 1), s) >= 0))
             return &t->slots[i];
     }
 }
@@ -302,29 +373,23 @@ static uint32_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s)
 static int tcps__grow_slots(tcps_tracker *t)
 {
     size_t n = t->nslots ? t->nslots * 2 : 1024;
-    uint32_t *old = t->slots;
-    size_t oldn = t->nslots;
-    t->slots = calloc(n, sizeof(*t->slots));
-    if (!t->slots) {
-        t->slots = old;
+    uint64_t *slots = calloc(n, sizeof(*slots));
+    if (!slots)
         return -1;
-    }
-    t->nslots = n;
-    for (size_t i = 0; i < oldn; i++) {
-        if (!old[i])
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (!t->slots[i])
             continue;
-        const tcps__conn *c = &t->conns[old[i] - 1];
-        tcps_segment k;
-        memset(&k, 0, sizeof(k));
-        k.family = c->family;
-        k.zone = c->zone;
-        memcpy(k.src, c->addr[0], 16);
-        memcpy(k.dst, c->addr[1], 16);
-        k.sport = c->port[0];
-        k.dport = c->port[1];
-        *tcps__find_slot(t, &k) = old[i];
+        const tcps__conn *c = tcps__conn_at(t, (uint32_t)t->slots[i] - 1);
+        uint64_t h = tcps__hash_tuple(tcps__addr(t, c, 0), c->port[0], tcps__addr(t, c, 1),
+                                      c->port[1], c->family, c->zone);
+        size_t k = (size_t)h & (n - 1);
+        while (slots[k])
+            k = (k + 1) & (n - 1);
+        slots[k] = t->slots[i];
     }
-    free(old);
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = n;
     return 0;
 }
 
@@ -335,46 +400,67 @@ static void tcps__init_peers(tcps__conn *c, const tcps_segment *s, int server_st
         tcps__peer *p = &c->p[i];
         p->wscale = -1;
         p->entered = s->frame;
-        p->entered_ns = s->time_ns;
         p->cert = TCPS_CERT_ASSUMED;
-        p->syn_entry = p->fin_entry = p->ack_syn_entry = p->ack_fin_entry = -1;
+        p->syn_ord = p->fin_ord = p->ack_syn_ord = p->ack_fin_ord = TCPS__NONE;
     }
     c->p[TCPS_CLIENT].state = TCPS_CLOSED;
     c->p[TCPS_SERVER].state = (uint8_t)server_state;
 }
 
-/* Appends a connection for s with client = sender if sender_is_client. */
-static tcps__conn *tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is_client)
+/* Appends a connection for s with client = sender if sender_is_client;
+ * returns its index, or -1 when out of memory. */
+static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is_client)
 {
     if (t->nconns >= UINT32_MAX - 1)
-        return NULL;
+        return -1;
     if ((t->used + 1) * 4 > t->nslots * 3 && tcps__grow_slots(t) < 0)
-        return NULL;
-    if (t->nconns == t->capconns) {
-        size_t n = t->capconns ? t->capconns * 2 : 256;
-        tcps__conn *nc = realloc(t->conns, n * sizeof(*nc));
-        if (!nc)
-            return NULL;
-        t->conns = nc;
-        t->capconns = n;
+        return -1;
+    if (t->nconns == t->nchunks * TCPS__CHUNK) {
+        tcps__conn **ch = realloc(t->chunks, (t->nchunks + 1) * sizeof(*ch));
+        if (!ch)
+            return -1;
+        t->chunks = ch;
+        if (!(ch[t->nchunks] = malloc(TCPS__CHUNK * sizeof(tcps__conn))))
+            return -1;
+        t->nchunks++;
     }
-    uint32_t *slot = tcps__find_slot(t, s);
+    int ci = sender_is_client ? 0 : 1;
+    uint32_t v6 = 0;
+    if (s->family == 6) {
+        if (t->nv6 == t->capv6) {
+            size_t n = t->capv6 ? t->capv6 * 2 : 64;
+            void *nv = realloc(t->v6, n * sizeof(*t->v6));
+            if (!nv)
+                return -1;
+            t->v6 = nv;
+            t->capv6 = n;
+        }
+        v6 = (uint32_t)t->nv6++;
+        memcpy(t->v6[v6][ci], s->src, 16);
+        memcpy(t->v6[v6][!ci], s->dst, 16);
+    }
+    uint32_t tag;
+    uint64_t *slot = tcps__find_slot(t, s, &tag);
     if (*slot == 0)
         t->used++;
-    tcps__conn *c = &t->conns[t->nconns++];
-    *slot = (uint32_t)t->nconns;
+    long idx = (long)t->nconns++;
+    tcps__conn *c = tcps__conn_at(t, (size_t)idx);
+    *slot = (uint64_t)tag << 32 | ((uint32_t)idx + 1);
     memset(c, 0, sizeof(*c));
-    size_t n = tcps__addr_len(s->family);
-    int ci = sender_is_client ? 0 : 1;
     c->family = s->family;
     c->zone = s->zone;
-    memcpy(c->addr[ci], s->src, n);
-    memcpy(c->addr[!ci], s->dst, n);
+    if (s->family == 6) {
+        c->a[0] = v6;
+    } else {
+        memcpy(&c->a[ci], s->src, 4);
+        memcpy(&c->a[!ci], s->dst, 4);
+    }
     c->port[ci] = s->sport;
     c->port[!ci] = s->dport;
     c->first_frame = s->frame;
+    c->base_ns = s->time_ns;
     tcps__init_peers(c, s, TCPS_LISTEN);
-    return c;
+    return idx;
 }
 
 /* ---- per-segment context ---- */
@@ -388,13 +474,20 @@ typedef struct tcps__ctx {
     int8_t rst;   /* replay: the RST verdict of pass 1 (data is not replayed) */
     uint8_t pos;  /* where a change is recorded: 0 before, 1 after, 2 between */
     uint32_t at;  /* frame a change is recorded at */
+    uint32_t id;  /* connection index */
 } tcps__ctx;
 
 static void tcps__point_add(tcps__ctx *x, const tcps__peer *p)
 {
     tcps__conn *c = x->c;
+    if (c->ntl >= TCPS__MAX_POINTS) {
+        c->hs_overflow = 1;
+        return;
+    }
     if (c->ntl == c->captl) {
-        uint16_t n = c->captl ? (uint16_t)(c->captl * 2) : 8;
+        uint8_t n = c->captl ? (uint8_t)(c->captl * 2 > TCPS__MAX_POINTS ? TCPS__MAX_POINTS
+                                                                        : c->captl * 2)
+                             : 8;
         tcps__point *tl = realloc(c->tl, n * sizeof(*tl));
         if (!tl) {
             c->hs_overflow = 1;
@@ -425,8 +518,8 @@ static void tcps__set(tcps__ctx *x, tcps__peer *p, int next, int cert)
     }
     if (next != p->state || ended) {
         p->entered = x->seg->frame;
-        p->entered_ns = x->seg->time_ns;
-        p->has_proof = 0;
+        p->entered_ms = tcps__rel(x->c, x->seg->time_ns, 1000000u);
+        p->proof = TCPS__PROOF_NONE;
     }
     int changed = next != p->state || ended != p->ended;
     p->state = (uint8_t)next;
@@ -442,16 +535,14 @@ static void tcps__apply(tcps__ctx *x, tcps__peer *p, enum tcps__input in)
     tcps__set(x, p, tcps__arc(p->state, in), sending ? TCPS_CERT_OBSERVED : TCPS_CERT_INFERRED);
 }
 
-/* Inferred state entered on receipt of a segment occupying sequence space;
- * confirmed once p acknowledges `proof` (its end). */
-static void tcps__receive(tcps__ctx *x, tcps__peer *p, enum tcps__input in, uint32_t proof)
+/* Inferred state entered on receipt of the peer's SYN or FIN (proof);
+ * confirmed once p acknowledges it. */
+static void tcps__receive(tcps__ctx *x, tcps__peer *p, enum tcps__input in, int proof)
 {
     int before = p->state;
     tcps__apply(x, p, in);
-    if (p->state != before && !p->ended) {
-        p->proof = proof;
-        p->has_proof = 1;
-    }
+    if (p->state != before && !p->ended)
+        p->proof = (uint8_t)proof;
 }
 
 /* ACK acceptable for an endpoint that sent a SYN: SND.UNA < SEG.ACK <= SND.NXT
@@ -557,8 +648,7 @@ static void tcps__send_fin(tcps__ctx *x)
          * CLOSING (3.10.7.4 eighth). Shown at once, so S never moves back. */
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
         tcps__set(x, S, TCPS_CLOSING, TCPS_CERT_INFERRED);
-        S->proof = R->fin_seq + 1;
-        S->has_proof = 1;
+        S->proof = TCPS__PROOF_FIN;
         return;
     }
     if (!R->has_fin)
@@ -668,7 +758,9 @@ static void tcps__sender_acks(tcps__ctx *x)
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_ACKED_UNSEEN);
         R->snd_nxt = s->ack;
     }
-    if (S->cert == TCPS_CERT_INFERRED && S->has_proof && TCPS__SEQ_GEQ(s->ack, S->proof))
+    if (S->cert == TCPS_CERT_INFERRED &&
+        ((S->proof == TCPS__PROOF_SYN && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn)) ||
+         (S->proof == TCPS__PROOF_FIN && R->has_fin && TCPS__SEQ_GT(s->ack, R->fin_seq))))
         S->cert = TCPS_CERT_CONFIRMED;
 }
 
@@ -682,14 +774,14 @@ static void tcps__deliver(tcps__ctx *x)
         return;
     if ((f & TCPS_SYN) && !(f & TCPS_ACK) && R->state == TCPS_SYN_SENT && S->has_isn &&
         !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)))
-        tcps__receive(x, R, IN_RCV_SYN, S->isn + 1); /* SYNs crossed */
+        tcps__receive(x, R, IN_RCV_SYN, TCPS__PROOF_SYN); /* SYNs crossed */
     if (f & TCPS_ACK) {
         if ((f & TCPS_SYN) && R->state == TCPS_SYN_SENT) {
             if (tcps__acks_syn(R, s->ack))
-                tcps__receive(x, R, IN_RCV_SYNACK, S->isn + 1);
+                tcps__receive(x, R, IN_RCV_SYNACK, TCPS__PROOF_SYN);
         } else if (R->state == TCPS_SYN_RECEIVED && tcps__acks_syn(R, s->ack)) {
             if (f & TCPS_SYN)
-                tcps__receive(x, R, IN_RCV_SYNACK, S->isn + 1);
+                tcps__receive(x, R, IN_RCV_SYNACK, TCPS__PROOF_SYN);
             else
                 tcps__apply(x, R, IN_RCV_ACK_SYN);
         }
@@ -702,8 +794,29 @@ static void tcps__deliver(tcps__ctx *x)
         if (R->state < TCPS_SYN_RECEIVED)
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
         else
-            tcps__receive(x, R, IN_RCV_FIN, S->fin_seq + 1);
+            tcps__receive(x, R, IN_RCV_FIN, TCPS__PROOF_FIN);
     }
+}
+
+/* A bare ACK from SYN_SENT to a listener: the SYN-ACK it answers is not in
+ * the capture. Between the frames the listener answered (LISTEN ->
+ * SYN_RECEIVED, 3.10.7.2 third) and the sender took it (SYN_SENT ->
+ * ESTABLISHED, 3.10.7.3 fourth); this ACK then completes the handshake. */
+static void tcps__unseen_synack(tcps__ctx *x)
+{
+    tcps__peer *S = x->snd, *R = x->rcv;
+    const tcps_segment *s = x->seg;
+    if ((s->flags & (TCPS_SYN | TCPS_ACK | TCPS_RST)) != TCPS_ACK || S->ended || R->ended ||
+        S->state != TCPS_SYN_SENT || R->state != TCPS_LISTEN)
+        return;
+    x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_UNSEEN);
+    R->isn = s->ack - 1;
+    R->snd_nxt = s->ack;
+    R->has_isn = R->has_nxt = 1;
+    R->passive = 1;
+    R->sent_synack = 1;
+    tcps__set(x, R, TCPS_SYN_RECEIVED, TCPS_CERT_INFERRED);
+    tcps__set(x, S, TCPS_ESTABLISHED, TCPS_CERT_INFERRED);
 }
 
 /* Timers and in-flight SYNs between the previous segment and this one. */
@@ -712,16 +825,24 @@ static void tcps__between(const tcps_tracker *t, tcps__ctx *x)
     for (int i = 0; i < 2; i++) {
         tcps__peer *p = &x->c->p[i];
         if (p->state == TCPS_TIME_WAIT && t->cfg.time_wait_ns &&
-            x->seg->time_ns >= p->entered_ns + t->cfg.time_wait_ns) {
+            tcps__rel(x->c, x->seg->time_ns, 1000000u) >=
+                (uint64_t)p->entered_ms + t->cfg.time_wait_ns / 1000000u) {
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_TIME_WAIT_EXPIRED);
             tcps__apply(x, p, IN_TIMEOUT);
         }
         if (p->pend_syn && p->state == TCPS_SYN_SENT && !p->ended) {
-            tcps__peer *q = &x->c->p[!i];
-            tcps__receive(x, p, IN_RCV_SYN, q->isn + 1);
+            tcps__receive(x, p, IN_RCV_SYN, TCPS__PROOF_SYN);
         }
         p->pend_syn = 0;
     }
+    tcps__unseen_synack(x);
+}
+
+static uint32_t tcps__seg_hash(const tcps_segment *s)
+{
+    uint64_t h = tcps__mix(((uint64_t)s->seq << 32 | s->ack) ^
+                           tcps__mix((uint64_t)s->len << 24 | (uint64_t)s->win << 8 | s->flags));
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static void tcps__bookkeep(tcps__ctx *x)
@@ -735,12 +856,8 @@ static void tcps__bookkeep(tcps__ctx *x)
     int scaled = (s->flags & TCPS_SYN) == 0 && S->wscale >= 0 && x->rcv->wscale >= 0;
     S->win = scaled ? (uint32_t)s->win << (S->wscale > 14 ? 14 : S->wscale) : s->win;
     S->win_known = (s->flags & TCPS_SYN) || scaled || (S->has_isn && x->rcv->has_isn);
-    S->last_seq = s->seq;
-    S->last_ack = s->ack;
-    S->last_len = s->len;
-    S->last_win = s->win;
-    S->last_flags = s->flags;
-    S->last_ns = s->time_ns;
+    S->last_hash = tcps__seg_hash(s);
+    S->last_us = tcps__rel(x->c, s->time_ns, 1000u);
     S->has_last = 1;
 }
 
@@ -750,9 +867,9 @@ static int tcps__is_duplicate(const tcps__ctx *x)
 {
     const tcps__peer *S = x->snd;
     const tcps_segment *s = x->seg;
-    return S->has_last && s->time_ns - S->last_ns < 1000000u && s->seq == S->last_seq && s->ack == S->last_ack &&
-           s->len == S->last_len && s->win == S->last_win && s->flags == S->last_flags &&
-           (s->len > 0 || (s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)));
+    return S->has_last && (s->len > 0 || (s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST))) &&
+           tcps__rel(x->c, s->time_ns, 1000u) - S->last_us < 1000u &&
+           tcps__seg_hash(s) == S->last_hash;
 }
 
 /* A SYN or SYN-ACK on a known tuple: does it open a new connection? */
@@ -819,18 +936,21 @@ static void tcps__end_time_wait(tcps__conn *c, const tcps_segment *s)
             p->state = TCPS_CLOSED;
             p->ended = 1;
             p->entered = s->frame;
-            p->entered_ns = s->time_ns;
+            p->entered_ms = tcps__rel(c, s->time_ns, 1000000u);
         }
     }
-    c->hs_valid = 0;
 }
 
-static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x)
+static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x, int bad)
 {
-    uint32_t *slot = tcps__find_slot(t, s);
-    tcps__conn *c = (slot && *slot) ? &t->conns[*slot - 1] : NULL;
-    int sender = c ? tcps__match(c, s) : -1;
+    uint32_t tag;
+    uint64_t *slot = tcps__find_slot(t, s, &tag);
+    tcps__conn *c = (slot && *slot) ? tcps__conn_at(t, (uint32_t)*slot - 1) : NULL;
+    int sender = c ? tcps__match(t, c, s) : -1;
+    x->id = c ? (uint32_t)*slot - 1 : 0;
     int fresh = 0, reuse = 0;
+    if (!c && bad)
+        return NULL; /* an invalid segment creates no connection (no TCB at either end) */
     if (!c || tcps__opens_new(c, sender, s)) {
         int assumed;
         int is_client = tcps__sender_is_client_guess(s, &assumed);
@@ -839,9 +959,11 @@ static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ct
         reuse = (c != NULL);
         if (reuse) /* RFC 1122 4.2.2.13: a SYN ends the old incarnation's TIME_WAIT */
             tcps__end_time_wait(c, s);
-        c = tcps__new_conn(t, s, is_client);
-        if (!c)
+        long idx = tcps__new_conn(t, s, is_client);
+        if (idx < 0)
             return NULL;
+        x->id = (uint32_t)idx;
+        c = tcps__conn_at(t, (size_t)idx);
         c->roles_assumed = (uint8_t)assumed;
         sender = is_client ? TCPS_CLIENT : TCPS_SERVER;
         fresh = 1;
@@ -938,41 +1060,73 @@ static int tcps__send(tcps__ctx *x)
 
 /* ---- hindsight ---- */
 
-static int tcps__log_add(tcps__conn *c, const tcps_segment *s, int sender)
+/* Appends s to connection c's log; returns its ordinal, or -1. */
+static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, int sender)
 {
-    if (c->nlog >= TCPS__MAX_LOG) {
+    if (c->nlog >= TCPS__MAX_LOG || t->nentries >= UINT32_MAX - 1) {
         c->hs_overflow = 1;
         return -1;
     }
-    if (c->nlog == c->caplog) {
-        uint16_t n = c->caplog ? (uint16_t)(c->caplog * 2) : 4;
-        tcps__entry *log = realloc(c->log, n * sizeof(*log));
-        if (!log) {
+    if (t->nentries == t->nechunks * TCPS__ECHUNK) {
+        tcps__entry **ch = realloc(t->echunks, (t->nechunks + 1) * sizeof(*ch));
+        if (!ch) {
             c->hs_overflow = 1;
             return -1;
         }
-        c->log = log;
-        c->caplog = n;
+        t->echunks = ch;
+        if (!(ch[t->nechunks] = malloc(TCPS__ECHUNK * sizeof(tcps__entry)))) {
+            c->hs_overflow = 1;
+            return -1;
+        }
+        t->nechunks++;
     }
-    tcps__entry *e = &c->log[c->nlog];
-    memset(e, 0, sizeof(*e));
-    e->time_ns = s->time_ns;
+    uint32_t i = (uint32_t)t->nentries++;
+    tcps__entry *e = tcps__entry_at(t, i);
     e->frame = s->frame;
     e->seq = s->seq;
     e->ack = s->ack;
-    e->len = s->len;
-    e->win = s->win;
+    e->time_ms = tcps__rel(c, s->time_ns, 1000000u);
+    e->next = 0;
+    e->len = (uint16_t)(s->len > UINT16_MAX ? UINT16_MAX : s->len);
     e->flags = s->flags;
-    e->wscale = s->wscale;
-    e->sender = (uint8_t)sender;
+    e->bits = (uint8_t)(sender ? TCPS__E_SERVER : 0);
+    if (c->log_tail)
+        tcps__entry_at(t, c->log_tail - 1)->next = i + 1;
+    else
+        c->log_head = i + 1;
+    c->log_tail = i + 1;
     return c->nlog++;
+}
+
+/* Connection c's log, in order, into ents (at most TCPS__MAX_LOG). */
+static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entry **ents)
+{
+    int n = 0;
+    for (uint32_t i = c->log_head; i && n < TCPS__MAX_LOG; i = tcps__entry_at(t, i - 1)->next)
+        ents[n++] = tcps__entry_at(t, i - 1);
+    return n;
+}
+
+static tcps__entry *tcps__log_get(tcps_tracker *t, const tcps__conn *c, uint8_t ord)
+{
+    tcps__entry *ents[TCPS__MAX_LOG];
+    return ord < tcps__log_list(t, c, ents) ? ents[ord] : NULL;
+}
+
+static void tcps__mark_lost(tcps_tracker *t, tcps__conn *c, uint8_t ord)
+{
+    tcps__entry *e = tcps__log_get(t, c, ord);
+    if (e) {
+        e->bits |= TCPS__E_LOST;
+        c->hs_differs = 1;
+    }
 }
 
 /* What the sender's segment shows about the receipt of the peer's earlier
  * SYN and FIN (not covered by its ACK yet: not received when it sent this),
  * and about the peer's ACKs (a retransmitted SYN-ACK or FIN, or a SYN retried
  * after the SYN-ACK, was not acknowledged: that ACK or SYN-ACK was lost). */
-static void tcps__evidence(tcps__ctx *x)
+static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
 {
     tcps__conn *c = x->c;
     tcps__peer *S = x->snd, *R = x->rcv;
@@ -980,126 +1134,160 @@ static void tcps__evidence(tcps__ctx *x)
     int acks = (s->flags & TCPS_ACK) != 0;
     if (s->flags & TCPS_RST)
         return;
-    if (R->syn_entry >= 0 && !R->syn_covered) {
-        if (acks && TCPS__SEQ_GT(s->ack, R->isn))
+    if (R->syn_ord != TCPS__NONE && !R->syn_covered) {
+        if (acks && TCPS__SEQ_GT(s->ack, R->isn)) {
             R->syn_covered = 1;
-        else
-            c->log[R->syn_entry].deliver_after = s->frame;
+        } else {
+            R->syn_after = s->frame;
+            c->hs_differs = 1;
+        }
     }
-    if (R->fin_entry >= 0 && !R->fin_covered) {
-        if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1))
+    if (R->fin_ord != TCPS__NONE && !R->fin_covered) {
+        if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
             R->fin_covered = 1;
-        else
-            c->log[R->fin_entry].deliver_after = s->frame;
+        } else {
+            R->fin_after = s->frame;
+            c->hs_differs = 1;
+        }
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->ack_syn_entry >= 0) {
-        c->log[R->ack_syn_entry].lost = 1;
-        R->ack_syn_entry = -1;
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->ack_syn_ord != TCPS__NONE) {
+        tcps__mark_lost(t, c, R->ack_syn_ord);
+        R->ack_syn_ord = TCPS__NONE; /* the next covering ACK is logged again */
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->ack_fin_entry >= 0) {
-        c->log[R->ack_fin_entry].lost = 1;
-        R->ack_fin_entry = -2; /* the next covering ACK is logged again */
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->ack_fin_ord != TCPS__NONE) {
+        tcps__mark_lost(t, c, R->ack_fin_ord);
+        R->ack_fin_ord = TCPS__NONE;
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->syn_entry >= 0 &&
-        (c->log[R->syn_entry].flags & TCPS_ACK) && !S->syn_covered) {
-        c->log[R->syn_entry].lost = 1;
-        R->syn_entry = -1;
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->syn_ord != TCPS__NONE &&
+        !S->syn_covered && tcps__log_get(t, c, R->syn_ord) &&
+        (tcps__log_get(t, c, R->syn_ord)->flags & TCPS_ACK)) {
+        tcps__mark_lost(t, c, R->syn_ord);
+        R->syn_ord = TCPS__NONE;
     }
 }
 
 /* Keeps the segments a replay needs: SYN, FIN, RST, the first ACK covering
  * the peer's SYN or FIN, and any that changed a state. */
-static void tcps__log(tcps__ctx *x, const tcps_record *r)
+static void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
 {
     tcps__conn *c = x->c;
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
     int sender = (S == &c->p[TCPS_SERVER]);
     c->hs_valid = 0;
-    tcps__evidence(x);
+    if (c->hs_overflow)
+        return;
+    tcps__evidence(t, x);
     int acks = (s->flags & TCPS_ACK) && !(s->flags & TCPS_RST);
-    int ack_syn = acks && S->ack_syn_entry == -1 && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
-    int ack_fin = acks && S->ack_fin_entry < 0 && R->has_fin &&
+    int ack_syn = acks && S->ack_syn_ord == TCPS__NONE && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
+    int ack_fin = acks && S->ack_fin_ord == TCPS__NONE && R->has_fin &&
                   TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
     int changed = memcmp(r->before, r->after, 2) != 0 || memcmp(r->ended_before, r->ended, 2);
     if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !ack_syn && !ack_fin && !changed &&
         !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
         return;
-    int i = tcps__log_add(c, s, sender);
+    int i = tcps__log_add(t, c, s, sender);
     if (i < 0)
         return;
-    if ((s->flags & TCPS_SYN) && (S->syn_entry < 0 || S->isn == s->seq) &&
-        !(r->events & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) &&
-        !(r->events & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK))) {
-        S->syn_entry = (int16_t)i;
+    if ((s->flags & TCPS_SYN) &&
+        (S->syn_ord == TCPS__NONE || (r->events & TCPS_EVENT_BIT(TCPS_EV_SYN_NEW_ISN)))) {
+        S->syn_ord = (uint8_t)i;
         S->syn_covered = 0;
+        S->syn_after = 0;
     }
-    if ((s->flags & TCPS_FIN) && S->fin_entry < 0 && S->has_fin) {
-        S->fin_entry = (int16_t)i;
+    if ((s->flags & TCPS_FIN) && S->fin_ord == TCPS__NONE && S->has_fin) {
+        S->fin_ord = (uint8_t)i;
         S->fin_covered = 0;
     }
-    if (s->flags & TCPS_RST)
-        c->log[i].rst = (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED))    ? 1
-                        : (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE)) ? 0
-                                                                                 : -1;
+    if (s->flags & TCPS_RST) {
+        int v = (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED))    ? 2
+                : (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE)) ? 1
+                                                                         : 0;
+        tcps__entry_at(t, c->log_tail - 1)->bits |= (uint8_t)(v << TCPS__E_RST_SHIFT);
+    }
     if (ack_syn)
-        S->ack_syn_entry = (int16_t)i;
+        S->ack_syn_ord = (uint8_t)i;
     if (ack_fin)
-        S->ack_fin_entry = (int16_t)i;
+        S->ack_fin_ord = (uint8_t)i;
 }
 
-static void tcps__entry_seg(const tcps__conn *c, const tcps__entry *e, tcps_segment *s)
+static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tcps__entry *e,
+                            tcps_segment *s)
 {
     size_t n = tcps__addr_len(c->family);
+    int who = e->bits & TCPS__E_SERVER ? 1 : 0;
     memset(s, 0, sizeof(*s));
     s->family = c->family;
-    memcpy(s->src, c->addr[e->sender], n);
-    memcpy(s->dst, c->addr[!e->sender], n);
-    s->sport = c->port[e->sender];
-    s->dport = c->port[!e->sender];
+    memcpy(s->src, tcps__addr(t, c, who), n);
+    memcpy(s->dst, tcps__addr(t, c, !who), n);
+    s->sport = c->port[who];
+    s->dport = c->port[!who];
     s->zone = c->zone;
     s->seq = e->seq;
     s->ack = e->ack;
     s->len = e->len;
     s->flags = e->flags;
-    s->wscale = e->wscale;
-    s->win = e->win;
-    s->time_ns = e->time_ns;
+    s->wscale = -1;
+    s->time_ns = c->base_ns + (uint64_t)e->time_ms * 1000000u;
     s->frame = e->frame;
 }
 
 static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
                              const tcps_segment *seg)
 {
+    int who = e->bits & TCPS__E_SERVER ? 1 : 0;
     memset(x, 0, sizeof(*x));
     x->c = r;
     x->seg = seg;
-    x->snd = &r->p[e->sender];
-    x->rcv = &r->p[!e->sender];
+    x->snd = &r->p[who];
+    x->rcv = &r->p[!who];
     x->end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
              ((seg->flags & TCPS_FIN) ? 1u : 0u);
     x->replay = 1;
-    x->rst = e->rst;
+    x->rst = (int8_t)(((e->bits & TCPS__E_RST) >> TCPS__E_RST_SHIFT) - 1);
 }
 
+/* The frame after which entry `ord` of c reached its receiver (0: at once). */
+static uint32_t tcps__after(const tcps__conn *c, const tcps__entry *e, int ord)
+{
+    const tcps__peer *p = &c->p[e->bits & TCPS__E_SERVER ? 1 : 0];
+    if (ord == p->syn_ord)
+        return p->syn_after;
+    if (ord == p->fin_ord)
+        return p->fin_after;
+    return 0;
+}
+
+typedef struct tcps__replay_state {
+    const tcps_tracker *t;
+    const tcps__conn *c;
+    tcps__conn *r;
+    tcps__entry **ents;
+    int n;
+    uint8_t pending[TCPS__MAX_LOG];
+} tcps__replay_state;
+
 /* Delivers the deferred entries due before (frame, pos 1), oldest first. */
-static void tcps__replay_due(tcps__conn *r, const tcps__conn *c, uint8_t *pending,
-                             uint32_t frame)
+static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
 {
     for (;;) {
         int best = -1;
-        for (int i = 0; i < c->nlog; i++)
-            if (pending[i] && c->log[i].deliver_after < frame &&
-                (best < 0 || c->log[i].deliver_after < c->log[best].deliver_after))
+        uint32_t best_after = 0;
+        for (int i = 0; i < st->n; i++) {
+            uint32_t after = tcps__after(st->c, st->ents[i], i);
+            if (st->pending[i] && after < frame && (best < 0 || after < best_after)) {
                 best = i;
+                best_after = after;
+            }
+        }
         if (best < 0)
             return;
-        pending[best] = 0;
+        st->pending[best] = 0;
         tcps_segment seg;
         tcps__ctx x;
-        tcps__entry_seg(c, &c->log[best], &seg);
-        tcps__replay_ctx(&x, r, &c->log[best], &seg);
-        x.at = c->log[best].deliver_after;
+        tcps__entry_seg(st->t, st->c, st->ents[best], &seg);
+        tcps__replay_ctx(&x, st->r, st->ents[best], &seg);
+        x.at = best_after;
         x.pos = 2;
         tcps__deliver(&x);
     }
@@ -1109,30 +1297,38 @@ static void tcps__replay_due(tcps__conn *r, const tcps__conn *c, uint8_t *pendin
 static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
 {
     tcps__conn r;
-    uint8_t pending[TCPS__MAX_LOG] = {0};
+    tcps__entry *ents[TCPS__MAX_LOG];
+    tcps__replay_state st;
     memset(&r, 0, sizeof(r));
+    memset(&st, 0, sizeof(st));
+    st.t = t;
+    st.c = c;
+    st.r = &r;
+    st.ents = ents;
+    st.n = tcps__log_list(t, c, ents);
     r.family = c->family;
     r.zone = c->zone;
-    memcpy(r.addr, c->addr, sizeof(r.addr));
+    memcpy(r.a, c->a, sizeof(r.a));
     memcpy(r.port, c->port, sizeof(r.port));
+    r.base_ns = c->base_ns;
     r.tl = c->tl; /* reuse the buffer */
     r.captl = c->captl;
-    if (c->nlog == 0)
+    if (st.n == 0)
         return -1;
     tcps_segment first;
-    tcps__entry_seg(c, &c->log[0], &first);
+    tcps__entry_seg(t, c, ents[0], &first);
     /* No listener (refused) or an active open (simultaneous): never LISTEN. */
     int no_listen = (c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) |
                                   TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))) != 0;
     tcps__init_peers(&r, &first, no_listen ? TCPS_CLOSED : TCPS_LISTEN);
     c->hs_init[TCPS_CLIENT] = TCPS_CLOSED;
     c->hs_init[TCPS_SERVER] = no_listen ? TCPS_CLOSED : TCPS_LISTEN;
-    for (int i = 0; i < c->nlog; i++) {
-        const tcps__entry *e = &c->log[i];
+    for (int i = 0; i < st.n; i++) {
+        const tcps__entry *e = ents[i];
         tcps_segment seg;
         tcps__ctx x;
-        tcps__replay_due(&r, c, pending, e->frame);
-        tcps__entry_seg(c, e, &seg);
+        tcps__replay_due(&st, e->frame);
+        tcps__entry_seg(t, c, e, &seg);
         tcps__replay_ctx(&x, &r, e, &seg);
         x.at = e->frame;
         if (i == 0 && (seg.flags & (TCPS_SYN | TCPS_ACK)) != TCPS_SYN) {
@@ -1146,14 +1342,14 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
         if (tcps__bad_flags(seg.flags))
             continue;
         if (tcps__send(&x)) {
-            if (e->deliver_after)
-                pending[i] = 1;
-            else if (!e->lost)
+            if (tcps__after(c, e, i))
+                st.pending[i] = 1;
+            else if (!(e->bits & TCPS__E_LOST))
                 tcps__deliver(&x);
         }
         tcps__bookkeep(&x);
     }
-    tcps__replay_due(&r, c, pending, UINT32_MAX);
+    tcps__replay_due(&st, UINT32_MAX);
     c->tl = r.tl;
     c->captl = r.captl;
     c->ntl = r.ntl;
@@ -1165,9 +1361,12 @@ int tcps_hindsight(tcps_tracker *t, uint32_t conn_id, uint32_t frame, uint8_t be
 {
     if (!t || !t->cfg.hindsight || conn_id == 0 || conn_id > t->nconns)
         return 0;
-    tcps__conn *c = &t->conns[conn_id - 1];
+    tcps__conn *c = tcps__conn_at(t, conn_id - 1);
     if (c->hs_overflow || frame < c->first_frame)
         return 0;
+    if (!c->hs_differs &&
+        !(c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) | TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))))
+        return 2; /* no evidence: hindsight is the causal record */
     if (!c->hs_valid) {
         if (tcps__replay(t, c) < 0) {
             c->hs_overflow = 1;
@@ -1199,10 +1398,13 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     x.end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
             ((seg->flags & TCPS_FIN) ? 1u : 0u);
     int bad = tcps__bad_flags(seg->flags);
-    if (!tcps__lookup(t, seg, &x))
+    if (!tcps__lookup(t, seg, &x, bad)) {
+        if (bad)
+            out->events = TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS);
         return 0;
+    }
     tcps__conn *c = x.c;
-    out->conn_id = (uint32_t)(c - t->conns) + 1;
+    out->conn_id = x.id + 1;
     tcps__between(t, &x);
     for (int i = 0; i < 2; i++) {
         out->before[i] = c->p[i].state;
@@ -1226,7 +1428,7 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     c->last_frame = seg->frame;
     out->events = x.ev;
     if (t->cfg.hindsight)
-        tcps__log(&x, out);
+        tcps__log(t, &x, out);
     return 1;
 }
 
@@ -1235,10 +1437,12 @@ int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_in
     memset(out, 0, sizeof(*out));
     if (!t || i >= t->nconns)
         return 0;
-    const tcps__conn *c = &t->conns[i];
+    const tcps__conn *c = tcps__conn_at(t, i);
+    size_t n = tcps__addr_len(c->family);
     out->conn_id = (uint32_t)i + 1;
     out->family = c->family;
-    memcpy(out->addr, c->addr, sizeof(out->addr));
+    memcpy(out->addr[0], tcps__addr(t, c, 0), n);
+    memcpy(out->addr[1], tcps__addr(t, c, 1), n);
     out->port[0] = c->port[0];
     out->port[1] = c->port[1];
     out->zone = c->zone;
@@ -1251,11 +1455,11 @@ int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_in
         out->state[k] = p->state;
         out->cert[k] = p->cert;
         out->entered[k] = p->entered;
-        out->entered_ns[k] = p->entered_ns;
+        out->entered_ns[k] = c->base_ns + (uint64_t)p->entered_ms * 1000000u;
         if (p->state == TCPS_TIME_WAIT && t->cfg.time_wait_ns && now_ns &&
-            now_ns >= p->entered_ns + t->cfg.time_wait_ns) {
+            now_ns >= out->entered_ns[k] + t->cfg.time_wait_ns) {
             out->state[k] = TCPS_CLOSED;
-            out->entered_ns[k] = p->entered_ns + t->cfg.time_wait_ns;
+            out->entered_ns[k] += t->cfg.time_wait_ns;
         }
     }
     return 1;

@@ -189,8 +189,9 @@ tcps_tracker *tcps_new(const tcps_config *cfg);
 void tcps_free(tcps_tracker *t);
 
 /* Feed one segment in capture order. Returns 1 and fills *out, or 0 when the
- * segment is not tracked (midstream off and no SYN, or out of memory); *out is
- * then zeroed. */
+ * segment is not tracked (midstream off and no SYN; an invalid flag
+ * combination on an unknown tuple, which creates no connection; out of
+ * memory): *out is then zeroed but for events (bad_flags). */
 int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out);
 
 /* Number of connections so far, and connection i (0-based, conn_id i + 1)
@@ -208,8 +209,10 @@ int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_in
  * acknowledged was retransmitted), or that the passive end had no listener
  * (refused) or opened actively (simultaneous open). The causal records of
  * tcps_process() never change; this replays the connection's significant
- * segments with those deliveries moved. Returns 1 and fills before/after, or
- * 0 (unknown connection, frame before it, hindsight off or out of memory). */
+ * segments with those deliveries moved. Returns 1 and fills before/after; 2
+ * when no such evidence exists for the connection: hindsight is then the
+ * causal record of that frame (before/after untouched); 0 when unknown
+ * (unknown connection, frame before it, hindsight off or out of memory). */
 int tcps_hindsight(tcps_tracker *t, uint32_t conn_id, uint32_t frame, uint8_t before[2],
                    uint8_t after[2]);
 

@@ -218,9 +218,10 @@ const scenario scenarios[] = {
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "c S 1000 0 0 ESTABLISHED SYN_RECEIVED +retransmitted_syn +reordered -new_connection",
      0, 0},
-    {"synack_missing", "an ACK from SYN_SENT proves a SYN-ACK the capture lacks",
+    {"synack_missing", "an ACK from SYN_SENT proves a SYN-ACK the capture lacks (3.10.7.2"
+     " third, 3.10.7.3 fourth): between the frames SYN_RECEIVED / ESTABLISHED",
      "c S 1000 0 0 SYN_SENT LISTEN;"
-     "c A 1001 5001 0 ESTABLISHED:i ESTABLISHED:i +handshake_unseen",
+     "c A 1001 5001 0 ESTABLISHED:i ESTABLISHED:i +handshake_unseen +handshake_complete",
      0, 0},
     {"syn_received_close", "3.10.4: CLOSE in SYN_RECEIVED sends FIN, FIN_WAIT_1",
      "c S 1000 0 0 SYN_SENT LISTEN;"
@@ -242,8 +243,12 @@ const scenario scenarios[] = {
      "s A 5001 5 0 FIN_WAIT_1 CLOSE_WAIT;"
      "s A 5001 6 0 FIN_WAIT_2 CLOSE_WAIT",
      0, 0},
-    {"syn_fin", "SYN+FIN is not a valid segment: no state effect",
-     "c SF 1000 0 0 CLOSED LISTEN +bad_flags", 0, 0},
+    {"syn_fin", "SYN+FIN is not a valid segment: no state effect, no connection",
+     "c SF 1000 0 0 X X;"
+     "c S 1000 0 0 t=10 SYN_SENT LISTEN #1 -port_reuse",
+     0, 0},
+    {"syn_fin_in_connection", "SYN+FIN within a connection: bad flags, no state effect",
+     OPEN "c SF 1011 5001 0 ESTABLISHED ESTABLISHED +bad_flags", 0, 0},
     {"data_after_fin", "3.10.7.4 seventh: no data after the sender's FIN",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "c PA 1012 5001 5 FIN_WAIT_1 CLOSE_WAIT +data_after_fin",

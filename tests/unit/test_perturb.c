@@ -21,7 +21,8 @@ static int hs_rank(int state, int *progressed)
 }
 
 /* Hindsight over every frame: known, in range, never backwards. */
-static const char *check_hindsight(tcps_tracker *t, const uint32_t *ids, int n)
+static const char *check_hindsight(tcps_tracker *t, const uint32_t *ids, const tcps_record *recs,
+                                   int n)
 {
     int last[2] = {0, 0}, progressed[2] = {0, 0};
     uint32_t conn = 0;
@@ -29,8 +30,13 @@ static const char *check_hindsight(tcps_tracker *t, const uint32_t *ids, int n)
         if (!ids[i])
             continue;
         uint8_t b[2], a[2];
-        if (!tcps_hindsight(t, ids[i], (uint32_t)i + 1, b, a))
+        int known = tcps_hindsight(t, ids[i], (uint32_t)i + 1, b, a);
+        if (!known)
             return "hindsight unknown for a tracked frame";
+        if (known == 2) { /* no evidence: the causal record */
+            memcpy(b, recs[i].before, 2);
+            memcpy(a, recs[i].after, 2);
+        }
         if (ids[i] != conn) {
             conn = ids[i];
             last[0] = last[1] = 0;
@@ -57,6 +63,7 @@ static int run(const scenario *sc, const step *steps, int n, const char *what)
     inv_state *inv = inv_new();
     int bad = 0;
     uint32_t ids[MAX_STEPS * 2] = {0};
+    static tcps_record recs[MAX_STEPS * 2];
     for (int i = 0; i < n && !bad; i++) {
         tcps_segment seg = steps[i].seg;
         seg.frame = (uint32_t)i + 1;
@@ -64,6 +71,7 @@ static int run(const scenario *sc, const step *steps, int n, const char *what)
         if (!tcps_process(t, &seg, &r))
             continue;
         ids[i] = r.conn_id;
+        recs[i] = r;
         const char *msg = inv_check(inv, &r);
         if (msg) {
             fprintf(stderr, "  %s (%s) frame %d: %s [client %s->%s, server %s->%s]\n", sc->name,
@@ -72,7 +80,7 @@ static int run(const scenario *sc, const step *steps, int n, const char *what)
             bad = 1;
         }
     }
-    const char *msg = bad ? NULL : check_hindsight(t, ids, n);
+    const char *msg = bad ? NULL : check_hindsight(t, ids, recs, n);
     if (msg) {
         fprintf(stderr, "  %s (%s): %s\n", sc->name, what, msg);
         for (int i = 0; i < n; i++) { /* the stream, for the reader */
