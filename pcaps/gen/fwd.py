@@ -19,11 +19,20 @@ segment:
    "count": 1,                           how many from the n-th on (0 = all)
    "action": "drop" | "delay",
    "ms": 100,                            delay in milliseconds
-   "loss": 0.1, "seed": 7}               random loss (action drop) with a seed
+   "prob": 0.1, "seed": 7}               take each segment that passes the
+                                         conditions above with this
+                                         probability (pseudo-random, seeded;
+                                         "nth" and "count" are then unused)
+                                         "loss" is another name for "prob"
+
+A random "delay" is a reordering: the segment taken is held back for "ms"
+while the segments after it are forwarded at once, so they overtake it
+(e.g. {"unset": "S", "prob": 0.1, "seed": 7, "action": "delay", "ms": 3}
+holds back about 1 in 10 segments by 3 ms).  A random "drop" is a loss.
 
 Segments no rule takes are forwarded at once.  Non-TCP frames are forwarded
 at once.  Prints "ready" on stdout once both sockets are bound, and a line on
-stderr for each segment it drops or delays.
+stderr for each segment it drops or randomly delays.
 """
 import heapq
 import json
@@ -91,7 +100,7 @@ class Rule:
         self.count = d.get("count", 1)
         self.action = d.get("action", "drop")
         self.ms = d.get("ms", 0)
-        self.loss = d.get("loss")
+        self.prob = d.get("prob", d.get("loss"))
         self.rng = random.Random(d.get("seed", 1))
         self.seen = 0
 
@@ -105,8 +114,8 @@ class Rule:
         if self.after and not any(w == self.after[0] and f & self.after[1] == self.after[1]
                                   for w, f in history):
             return False
-        if self.loss is not None:
-            return self.rng.random() < self.loss
+        if self.prob is not None:
+            return self.rng.random() < self.prob
         self.seen += 1
         if self.seen < self.nth:
             return False
@@ -156,6 +165,9 @@ def main():
                 print("fwd: drop %s flags=0x%02x len=%d (rule %d)" % (way, info[0], info[1], verdict.idx),
                       file=sys.stderr, flush=True)
             else:
+                if verdict.prob is not None:
+                    print("fwd: hold back %s flags=0x%02x len=%d by %g ms (rule %d)"
+                          % (way, info[0], info[1], verdict.ms, verdict.idx), file=sys.stderr, flush=True)
                 n += 1
                 heapq.heappush(pending, (time.monotonic() + verdict.ms / 1000.0, n, dst, frame))
         now = time.monotonic()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the bundled captures of tcpstate and their truth files.
 
-    sudo python3 pcaps/gen/gen.py [--list] [--keep-tmp] [scenario ...]
+    sudo python3 pcaps/gen/gen.py [--list] [--keep-tmp] [--out=DIR] [scenario ...]
 
 Each scenario runs real Linux TCP between network namespaces that this program
 creates (and always deletes), captures it with tcpdump, records the kernel's
@@ -26,6 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAPS = os.path.dirname(HERE)
+OUT = PCAPS   # --out=DIR writes the captures and truth files there instead
 PY = sys.executable or "python3"
 TRACEFS = "/sys/kernel/tracing"
 INSTANCE = "tcpstate_gen_%d" % os.getpid()
@@ -131,6 +132,56 @@ def check_nconns(n):
     def check(conns):
         return [] if len(conns) == n else ["expected %d connections in the capture, found %d" % (n, len(conns))]
     return check
+
+
+def check_listener_first(sc, events):
+    """Every scenario whose server listens: the listener was there before the
+    client's first connect() (on a very busy machine a late server turned a
+    scenario into a refused connection)."""
+    if "listen(" not in sc.server:
+        return []
+    srv, cli = ADDR[sc.family]["s"], ADDR[sc.family]["c"]
+    t_listen = min((e["t"] for e in events if e["local"][0] == srv and e["new"] == "LISTEN"), default=None)
+    t_syn = min((e["t"] for e in events if e["local"][0] == cli and e["new"] == "SYN_SENT"), default=None)
+    if t_listen is None or (t_syn is not None and t_syn < t_listen):
+        return ["the server was not listening yet when the client connected"]
+    return []
+
+
+def check_count(conns, conn_idx, pattern, n):
+    k = sum(1 for s in conns[conn_idx]["segs"] if re.fullmatch(pattern, s["dir"] + ":" + s["flags_s"]))
+    return [] if k == n else ["conn %d: %d segments %s, expected %d" % (conn_idx + 1, k, pattern, n)]
+
+
+def check_prefix(conns, conn_idx, wanted):
+    segs = [s["dir"] + ":" + s["flags_s"] for s in conns[conn_idx]["segs"]][:len(wanted)]
+    ok = len(segs) == len(wanted) and all(re.fullmatch(w, g) for w, g in zip(wanted, segs))
+    return [] if ok else ["conn %d: first segments %s, expected %s" % (conn_idx + 1, segs, wanted)]
+
+
+def check_idle_gap(conns, conn_idx, seconds):
+    ts = [s["ts"] for s in conns[conn_idx]["segs"]]
+    gap = max((b - a for a, b in zip(ts, ts[1:])), default=0)
+    return [] if gap >= seconds else ["conn %d: longest gap %.1f s, expected >= %.1f s" % (conn_idx + 1, gap, seconds)]
+
+
+def check_out_of_order(conns, conn_idx, way, n):
+    """At least n data segments of `way` whose sequence range is seen for the
+    first time below the highest sequence number seen so far (reordered, or
+    a loss before the capture point retransmitted)."""
+    hi = None
+    seen = set()
+    k = 0
+    for s in conns[conn_idx]["segs"]:
+        if s["dir"] != way or s["len"] <= 0:
+            continue
+        end = (s["seq"] + s["len"]) & 0xFFFFFFFF
+        if hi is not None and ((hi - end) & 0xFFFFFFFF) < 0x80000000 and hi != end and s["seq"] not in seen:
+            k += 1
+        seen.add(s["seq"])
+        if hi is None or ((end - hi) & 0xFFFFFFFF) < 0x80000000:
+            hi = end
+    return [] if k >= n else ["conn %d: %d out-of-order %s data segments, expected >= %d" % (conn_idx + 1, k, way, n)]
 
 
 # Timeline (seconds after T0): the server listens at once, the client connects
@@ -582,6 +633,18 @@ for k in range(2):
 
 # ---- the first ones again, captured at the server
 
+# checks of the variants whose base checks do not hold at the server (added
+# later: they only reject a run, they do not change a truth)
+_AT_SERVER_OLD_CHECKS = {
+    # the server's FIN is sent before the client's FIN arrives
+    "simultaneous_close": [check_flags_sequence(0, [r"s2c:FA", r"c2s:FA", r"s2c:A", r"c2s:A"])],
+    # the lost FIN never reaches the server: one FIN from the client
+    "lost_fin": [check_flags_sequence(0, [r"c2s:FA", r"s2c:A", r"s2c:FA", r"c2s:A"]),
+                 lambda conns: check_count(conns, 0, "c2s:FA", 1)],
+    # the lost ACK never reaches the server: its FIN twice, then the ACK
+    "lost_last_ack": [check_flags_sequence(0, [r"c2s:FA", r"s2c:A", r"s2c:FA", r"s2c:FA", r"c2s:A"])],
+}
+
 for _base in list(SCENARIOS):
     if _base.name in ("client_close", "server_close", "three_way_close", "refused",
                       "simultaneous_close", "lost_fin", "lost_last_ack"):
@@ -590,7 +653,149 @@ for _base in list(SCENARIOS):
                                   family=_base.family, rules=_base.rules, sysctls=_base.sysctls,
                                   notes=_base.notes,
                                   checks=_base.checks if _base.name in ("client_close", "server_close",
-                                                                        "three_way_close", "refused") else ()))
+                                                                        "three_way_close", "refused")
+                                  else _AT_SERVER_OLD_CHECKS[_base.name]))
+
+# ---- added later: long idle, client port reuse, a big impaired transfer, an
+# unanswered SYN, and more vantages (appended after the first set so that the
+# order of the first set does not change)
+
+scenario("long_idle",
+         "data both ways, then 25 s without a segment (no keep-alive), data both ways again, then "
+         "client_close", "middle",
+         """
+at(0.1)
+s = connect()
+s.sendall(b'x' * 100)
+recv_n(s, 200)
+at(25.1)
+s.sendall(b'x' * 100)
+recv_n(s, 200)
+at(25.3)
+s.close()
+""", """
+l = listen()
+c, _ = l.accept()
+for k in range(2):
+    recv_n(c, 100)
+    c.sendall(b'y' * 200)
+recv_eof(c)
+time.sleep(0.2)
+c.close()
+""", duration=26.0,
+         checks=[check_flags_sequence(0, [r"c2s:S", r"s2c:SA", r"c2s:A", r"c2s:PA", r"s2c:PA",
+                                          r"c2s:PA", r"s2c:PA", r"c2s:FA", r"s2c:A", r"s2c:FA",
+                                          r"c2s:A"]),
+                 lambda conns: check_idle_gap(conns, 0, 24.0)])
+
+scenario("client_port_reuse",
+         "client_close, then the client connects again from the same port 1.3 s after its TIME_WAIT "
+         "began, while that TIME_WAIT socket still exists: with net.ipv4.tcp_tw_reuse=1 in the "
+         "client's namespace (and timestamps) connect() takes the pair over from the TIME_WAIT "
+         "socket (allowed 1 s after it was created, tcp_tw_reuse_delay); then client_close again",
+         "middle",
+         """
+for k in range(2):
+    at(0.1 + 1.7 * k)
+    s = connect()
+    s.sendall(b'x' * 100)
+    recv_n(s, 200)
+    at(0.3 + 1.7 * k)
+    s.close()
+""", """
+l = listen()
+for k in range(2):
+    c, _ = l.accept()
+    recv_n(c, 100)
+    c.sendall(b'y' * 200)
+    recv_eof(c)
+    time.sleep(0.2)
+    c.close()
+""", duration=2.8, sysctls={"c": {"net.ipv4.tcp_tw_reuse": 1}},
+         checks=[check_nconns(2),
+                 check_flags_sequence(0, [r"c2s:S", r"s2c:SA", r"c2s:A", r"c2s:FA", r"s2c:A",
+                                          r"s2c:FA", r"c2s:A"]),
+                 check_flags_sequence(1, [r"c2s:S", r"s2c:SA", r"c2s:A", r"c2s:FA", r"s2c:A",
+                                          r"s2c:FA", r"c2s:A"])],
+         notes=["the client's TIME_WAIT socket of conn 1 is taken over by the connect() of conn 2 "
+                "(tcp_tw_reuse=1 in the client's namespace; without it connect() fails with "
+                "EADDRNOTAVAIL): conn 1's client ends CLOSED"])
+
+scenario("transfer_1mb",
+         "1 MiB from the client with 1 % random loss of data segments both ways and 1 in 20 "
+         "segments held back 2 ms (reordered) both ways (fwd.py, fixed seeds), captured on the "
+         "server side of the router; then client_close", "middle",
+         """
+at(0.1)
+s = connect()
+s.sendall(b'x' * 1048576)
+recv_n(s, 200)
+at(4.0)
+s.close()
+""", """
+l = listen()
+c, _ = l.accept()
+recv_n(c, 1048576)
+c.sendall(b'y' * 200)
+recv_eof(c)
+time.sleep(0.2)
+c.close()
+""", duration=5.0, middle_if="r2",
+         rules=[{"dir": "both", "unset": "SFR", "payload": True, "loss": 0.01, "seed": 11, "action": "drop"},
+                {"dir": "both", "unset": "SR", "prob": 0.05, "seed": 12, "action": "delay", "ms": 2}],
+         checks=[check_flags_sequence(0, [r"c2s:S", r"s2c:SA", r"c2s:FA", r"s2c:A", r"s2c:FA",
+                                          r"c2s:A"]),
+                 lambda conns: check_out_of_order(conns, 0, "c2s", 5)])
+
+scenario("syn_unanswered",
+         "the forwarder drops every SYN of the client; the client (net.ipv4.tcp_syn_retries=1 and "
+         "tcp_syn_linear_timeouts=0 in its namespace) retransmits it once after 1 s and gives up 2 s "
+         "later (connect() fails with ETIMEDOUT, no segment); the server's listener never hears of "
+         "the connection", "middle",
+         """
+at(0.1)
+try:
+    s = connect()
+except OSError as e:
+    log('connect failed as expected:', e)
+""", """
+l = listen()
+""", duration=3.6, sysctls={"c": {"net.ipv4.tcp_syn_retries": 1, "net.ipv4.tcp_syn_linear_timeouts": 0}},
+         rules=[{"dir": "c2s", "set": "S", "action": "drop", "count": 0}],
+         checks=[check_flags_sequence(0, [r"c2s:S", r"c2s:S"]),
+                 lambda conns: [] if not [s for s in conns[0]["segs"] if s["dir"] == "s2c"]
+                 else ["the server answered"]],
+         notes=["the client's kernel gives up without sending anything (SYN_SENT->CLOSE after its "
+                "last SYN timed out): nothing in the capture shows it"])
+
+# more vantages of earlier scenarios: name -> checks of the variant (the base's
+# checks where they hold at that vantage too)
+_AT_SERVER = {
+    "abort_client": None, "abort_server": None, "close_unread": None, "half_close": None,
+    "keepalive": None, "zero_window": None, "fast_open": None,
+    # the lost SYN never reaches the server: the capture has one SYN
+    "lost_syn": [check_flags_sequence(0, [r"c2s:S", r"s2c:SA", r"c2s:A"]),
+                 lambda conns: check_count(conns, 0, "c2s:S", 1)],
+    # the lost ACK never reaches the server: SYN-ACK, SYN-ACK, ACK
+    "lost_third_ack": [lambda conns: check_prefix(conns, 0, ["c2s:S", "s2c:SA", "s2c:SA", "c2s:A"])],
+    # at the server, the server's own SYN is the first one: it is the capture's client
+    "simultaneous_open": None,
+}
+_AT_CLIENT = {"client_close": None, "server_close": None, "simultaneous_close": None}
+_AT_NOTES = {("simultaneous_open", "server"): [
+    "at the server the server's own SYN is captured first, so this truth names the server "
+    "namespace's end (10.99.2.2:8080) the client and the client namespace's end the server"]}
+
+for _base in list(SCENARIOS):
+    for _vant, _table in (("server", _AT_SERVER), ("client", _AT_CLIENT)):
+        if _base.name in _table:
+            _ck = _table[_base.name]
+            _notes = tuple(_base.notes)
+            SCENARIOS.append(Scenario(_base.name + "_at_" + _vant, _base.desc + "; captured at the " + _vant,
+                                      _vant, _base.client, _base.server, duration=_base.duration,
+                                      family=_base.family, rules=_base.rules, sysctls=_base.sysctls,
+                                      notes=_notes + tuple(_AT_NOTES.get((_base.name, _vant), ())),
+                                      checks=_base.checks if _ck is None else _ck))
 
 # --------------------------------------------------------------------------
 # network namespaces
@@ -779,6 +984,8 @@ class Poller(threading.Thread):
         self.files = ("tcp6",) if family == 6 else ("tcp",)
         self.stop_ev = threading.Event()
         self.changes = {s: [] for s in holders}  # side -> [(t, {(local, remote): (state, tw)})]
+        # time.time() - time.monotonic(): pcap (wall-clock) times to CLOCK_MONOTONIC
+        self.wall_offset = time.time() - time.monotonic()
 
     def snap(self, pid):
         d = {}
@@ -1035,6 +1242,12 @@ def derive_endpoint(sc, conn, role, local, remote, k, events, poller, t_end):
                 seq.append("CLOSED")
                 notes.append("the request socket was dropped before the end of the capture: CLOSED")
             return {"states": seq, "end": seq[-1], "notes": notes}
+        if role == "server" and listener_throughout(poller, side, local, fam,
+                                                    conn["segs"][0]["ts"] - poller.wall_offset, t_end):
+            notes.append("the kernel created no socket for this connection (no tracepoint event, no request "
+                         "socket in ss): the listener on this address and port was there from before the "
+                         "first SYN to the end of the capture and never got a SYN of it: LISTEN")
+            return {"states": ["LISTEN"], "end": "LISTEN", "notes": notes}
         notes.append("the kernel had no socket for this endpoint (no tracepoint event, nothing in ss): CLOSED")
         return {"states": ["CLOSED"], "end": "CLOSED", "notes": notes}
     life = lives[k]
@@ -1093,6 +1306,17 @@ def derive_endpoint(sc, conn, role, local, remote, k, events, poller, t_end):
                 break
     seq = collapse(seq)
     return {"states": seq, "end": seq[-1], "notes": notes}
+
+
+def listener_throughout(poller, side, local, fam, t_first, t_end):
+    """The socket table of `side` listed a listener on `local` at t_first (the
+    connection's first segment, CLOCK_MONOTONIC) and in every observation from
+    then to t_end."""
+    any_ep = ("::" if fam == 6 else "0.0.0.0", 0)
+    tl = [(t, v) for t, v in poller.timeline(side, local, any_ep) if t <= t_end]
+    before = [v for t, v in tl if t <= t_first]
+    return bool(before) and before[-1] == ("LISTEN", False) and \
+        all(v == ("LISTEN", False) for t, v in tl if t > t_first)
 
 
 def kname(rfc):
@@ -1168,15 +1392,25 @@ def run(sc, keep_tmp=False):
         tracer.start()
         poller = Poller(net.holders, sc.family)
         poller.start()
-        t0 = time.time() + 0.3
         hold = sc.duration + 3.0
         peers = []
         for side, role, code in (("s", "server", sc.server), ("c", "client", sc.client)):
             cf = os.path.join(tmp, role + ".py")
             with open(cf, "w") as f:
                 f.write(code)
-            peers.append(net.spawn(side, [PY, os.path.join(HERE, "peer.py"), role, repr(t0), str(sc.family),
-                                          str(hold), cf]))
+            peers.append(net.spawn(side, [PY, os.path.join(HERE, "peer.py"), role, "-", str(sc.family),
+                                          str(hold), cf],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        # both peers loaded (a busy machine can take long to start Python):
+        # only now fix the shared T0, so the server listens before the client
+        # connects at T0 + 0.1
+        for p in peers:
+            if p.stdout.readline().strip() != "up":
+                raise RuntimeError("a peer did not start")
+        t0 = time.time() + 0.2
+        for p in peers:
+            p.stdin.write(repr(t0) + "\n")
+            p.stdin.close()
         d = t0 + sc.duration - time.time()
         if d > 0:
             time.sleep(d)
@@ -1199,6 +1433,7 @@ def run(sc, keep_tmp=False):
             problems += chk(conns)
         ours = {ADDR[sc.family]["c"], ADDR[sc.family]["s"]}
         events = [e for e in events if e["local"][0] in ours]
+        problems += check_listener_first(sc, events)
         rows = derive(sc, conns, events, poller, t_end)
         # cross-check end states against ss at the end
         last_of_tuple = {}
@@ -1214,7 +1449,10 @@ def run(sc, keep_tmp=False):
                 found = None
                 for ln in ss[side].splitlines():
                     p = ln.split()
-                    if len(p) >= 5 and p[3] == ep_str(local) and p[4] == ep_str(remote):
+                    if len(p) < 5 or p[3] != ep_str(local):
+                        continue
+                    # a server that never had a socket of its own is its listener (peer *)
+                    if p[4] == ep_str(remote) or (want == "LISTEN" and p[4].endswith(":*")):
                         found = p[0]
                 if found is None and want not in ("CLOSED",):
                     # a listener-cloned endpoint shows under the listener only when not accepted
@@ -1234,10 +1472,10 @@ def run(sc, keep_tmp=False):
                 for s in c["segs"]:
                     log("  %d %s" % (s["frame"], seg_str(s)))
             return False
-        shutil.copyfile(pcap_tmp, os.path.join(PCAPS, sc.name + ".pcap"))
-        write_truth(sc, rows, os.path.join(PCAPS, sc.name + ".truth"))
-        log("wrote pcaps/%s.pcap (%d TCP frames, %d connections) and pcaps/%s.truth"
-            % (sc.name, len(frames), len(conns), sc.name))
+        shutil.copyfile(pcap_tmp, os.path.join(OUT, sc.name + ".pcap"))
+        write_truth(sc, rows, os.path.join(OUT, sc.name + ".truth"))
+        log("wrote %s/%s.pcap (%d TCP frames, %d connections) and %s.truth"
+            % (OUT, sc.name, len(frames), len(conns), sc.name))
         return True
     finally:
         if poller is not None and poller.is_alive():
@@ -1249,7 +1487,12 @@ def run(sc, keep_tmp=False):
 
 
 def main(argv):
+    global OUT
     keep = "--keep-tmp" in argv
+    for a in argv:
+        if a.startswith("--out="):
+            OUT = os.path.abspath(a[len("--out="):])
+            os.makedirs(OUT, exist_ok=True)
     args = [a for a in argv if not a.startswith("--")]
     if "--list" in argv:
         for sc in SCENARIOS:

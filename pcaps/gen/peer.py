@@ -6,7 +6,9 @@ Run by gen.py inside a network namespace:
 
 ROLE is "client" or "server", T0 the wall-clock time (time.time()) that the
 scenario's timeline is measured from (both peers share it, so they can act at
-the same instant), FAMILY "4" or "6", HOLD the number of seconds after T0 to
+the same instant), or "-": then the peer prints "up" on stdout once it is
+loaded and reads T0 from a line of stdin (gen.py does this, so that a slow
+start of one peer on a busy machine cannot shift it against the other), FAMILY "4" or "6", HOLD the number of seconds after T0 to
 keep every socket open (past the end of the capture, so that the capture never
 sees a close the scenario did not ask for), CODEFILE the scenario's code for
 this role.  The code runs with the helpers below as globals; every socket it
@@ -19,7 +21,11 @@ import sys
 import time
 
 ROLE = sys.argv[1]
-T0 = float(sys.argv[2])
+if sys.argv[2] == "-":
+    print("up", flush=True)
+    T0 = float(sys.stdin.readline())
+else:
+    T0 = float(sys.argv[2])
 FAMILY = sys.argv[3]
 HOLD = float(sys.argv[4])
 CODEFILE = sys.argv[5]
