@@ -33,6 +33,7 @@
 #endif
 
 #include "tcpstate.h"
+#include "tcpstate-plugin.h"
 
 /* ---- Wireshark version differences ---------------------------------------------------- */
 
@@ -78,6 +79,7 @@ static int hf_tcpstate_conn = -1;
 static int hf_tcpstate_sender = -1;
 static int hf_tcpstate_states = -1;
 static int hf_tcpstate_prev_states = -1;
+static int hf_tcpstate_pair = -1; /* "FIN_WAIT_2 / CLOSE_WAIT", for the profile's column */
 static int hf_tcpstate_changed = -1;
 static int hf_tcpstate_roles_assumed = -1;
 static int hf_tcpstate_event = -1;
@@ -98,6 +100,19 @@ static gint ett_tcpstate_hindsight = -1;
 
 /* One expert field per tracker event, indexed by tcps_event. */
 static expert_field ei_tcpstate_ev[TCPS_EVENT_COUNT];
+
+/* TCP layers not tracked because they are malformed (an invalid flag combination on an
+ * unknown tuple is shown as the tracker's bad_flags event instead). */
+typedef enum {
+    TCPSTATE_BAD_HDR_LEN,   /* TCP header length below 20 bytes */
+    TCPSTATE_BAD_TRUNCATED, /* header fields or segment length missing */
+    TCPSTATE_BAD_ZERO_PORT, /* source or destination port 0 */
+    TCPSTATE_BAD_FLAGS,     /* invalid flags, no connection: the tracker keeps nothing */
+    TCPSTATE_BAD_COUNT
+} tcpstate_bad_reason;
+
+/* Indexed by tcpstate_bad_reason below TCPSTATE_BAD_FLAGS. */
+static expert_field ei_tcpstate_malformed[TCPSTATE_BAD_FLAGS];
 
 /* Preferences. */
 enum { TCPSTATE_TW_OFF = 0, TCPSTATE_TW_LINUX = 60, TCPSTATE_TW_RFC = 240 };
@@ -169,6 +184,7 @@ enum {
     FF_TCP_FLAGS,
     FF_TCP_WINDOW,
     FF_TCP_WSCALE,
+    FF_TCP_HDR_LEN,
     FF_COUNT
 };
 
@@ -192,6 +208,7 @@ static tcpstate_foreign_field foreign_fields[FF_COUNT] = {
     [FF_TCP_FLAGS] = {"tcp.flags", -1},
     [FF_TCP_WINDOW] = {"tcp.window_size_value", -1},
     [FF_TCP_WSCALE] = {"tcp.options.wscale.shift", -1},
+    [FF_TCP_HDR_LEN] = {"tcp.hdr_len", -1},
 };
 
 /* ---- File-scoped state ---------------------------------------------------------------- */
@@ -207,6 +224,8 @@ typedef struct {
     uint8_t cert[2];
     uint8_t sender;
     uint8_t roles_assumed;
+    uint8_t flags; /* the segment's TCP flags and payload length, for the flow graph */
+    uint32_t len;
 } tcpstate_entry;
 
 G_STATIC_ASSERT(TCPS_EVENT_COUNT <= 32);
@@ -216,6 +235,12 @@ static tcps_tracker *tracker;
 static GArray *entries;
 /* Highest frame fed to the tracker: a frame is never fed twice. */
 static guint32 last_fed_frame;
+/* tcpstate_bad, in first-pass order: malformed TCP layers, for the expert infos. */
+typedef struct {
+    guint32 frame;
+    guint32 reason; /* tcpstate_bad_reason */
+} tcpstate_bad;
+static GArray *bad_layers;
 
 /* ---- First pass: fields to segments --------------------------------------------------- */
 
@@ -310,11 +335,26 @@ static gboolean inside_icmp(proto_tree *tree, int layer) {
            finfo_last_below(tree, FF_ICMPV6, layer) != NULL;
 }
 
-static void store_record(const tcps_record *rec, guint32 frame) {
+/* TRUE if the TCP layer in layers [lo, hi) has a header length below 20 bytes. */
+static gboolean short_header(proto_tree *tree, int lo, int hi) {
+    field_info *fi = finfo_in_layers(tree, FF_TCP_HDR_LEN, lo, hi);
+
+    return fi != NULL && TCPSTATE_FI_UINT(fi) < 20;
+}
+
+static void note_bad(guint32 frame, tcpstate_bad_reason reason) {
+    tcpstate_bad b = {frame, (guint32)reason};
+
+    g_array_append_val(bad_layers, b);
+}
+
+static void store_record(const tcps_record *rec, const tcps_segment *seg) {
     tcpstate_entry e;
 
     memset(&e, 0, sizeof e);
-    e.frame = frame;
+    e.frame = seg->frame;
+    e.flags = seg->flags;
+    e.len = seg->len;
     e.conn_id = rec->conn_id;
     e.events = (uint32_t)rec->events;
     for (int i = 0; i < 2; i++) {
@@ -350,15 +390,24 @@ static void track_frame(packet_info *pinfo, proto_tree *tree) {
         if (inside_icmp(tree, lo))
             continue;
         memset(&seg, 0, sizeof seg);
-        if (!fill_addresses(tree, lo, &seg) || !fill_tcp(tree, lo, hi, &seg))
+        if (!fill_addresses(tree, lo, &seg) || !fill_tcp(tree, lo, hi, &seg)) {
+            note_bad(pinfo->num,
+                     short_header(tree, lo, hi) ? TCPSTATE_BAD_HDR_LEN : TCPSTATE_BAD_TRUNCATED);
             continue;
+        }
+        if (seg.sport == 0 || seg.dport == 0) {
+            note_bad(pinfo->num, TCPSTATE_BAD_ZERO_PORT);
+            continue;
+        }
         seg.zone = i; /* TCP layer index: keeps tunnelled and outer tuples apart */
         if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
             seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
                           (uint64_t)pinfo->abs_ts.nsecs;
         seg.frame = pinfo->num;
         if (tcps_process(tracker, &seg, &rec))
-            store_record(&rec, pinfo->num);
+            store_record(&rec, &seg);
+        else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
+            note_bad(pinfo->num, TCPSTATE_BAD_FLAGS);
     }
 }
 
@@ -514,6 +563,12 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const 
                                    wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(e->after[0]),
                                                       state_name(e->after[1])));
         proto_item_set_generated(pi);
+        pi = proto_tree_add_string(st, hf_tcpstate_pair, tvb, 0, 0,
+                                   wmem_strdup_printf(pinfo->pool, "%s / %s",
+                                                      state_name(e->after[0]),
+                                                      state_name(e->after[1])));
+        proto_item_set_generated(pi);
+        proto_item_set_hidden(pi);
         pi =
             proto_tree_add_string(st, hf_tcpstate_prev_states, tvb, 0, 0,
                                   wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(e->before[0]),
@@ -536,13 +591,18 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const 
     proto_item_set_generated(pi);
 }
 
-/* The tap payload: the record as the tracker gave it (cert_before and ended are not kept). */
+/* The tap payload (tcpstate-plugin.h): the record as the tracker gave it (cert_before and
+ * ended are not kept) and the segment's flags and length. */
 static void queue_tap(packet_info *pinfo, const tcpstate_entry *e) {
+    tcpstate_tap_info *info;
     tcps_record *rec;
 
     if (!have_tap_listener(tcpstate_tap))
         return;
-    rec = wmem_new0(pinfo->pool, tcps_record);
+    info = wmem_new0(pinfo->pool, tcpstate_tap_info);
+    info->flags = e->flags;
+    info->len = e->len;
+    rec = &info->rec;
     rec->events = e->events;
     rec->conn_id = e->conn_id;
     for (int i = 0; i < 2; i++) {
@@ -553,19 +613,53 @@ static void queue_tap(packet_info *pinfo, const tcpstate_entry *e) {
     }
     rec->sender = e->sender;
     rec->roles_assumed = e->roles_assumed;
-    tap_queue_packet(tcpstate_tap, pinfo, rec);
+    tap_queue_packet(tcpstate_tap, pinfo, info);
+}
+
+/* The malformed TCP layers of a frame: a "not tracked" item with its expert info, on every
+ * pass. Returns how many. */
+static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo) {
+    static const char *const why[TCPSTATE_BAD_COUNT] = {
+        "TCP header length below 20 bytes",
+        "TCP header incomplete or segment length unknown",
+        "TCP port 0",
+        "invalid flag combination",
+    };
+    guint lo = 0, hi = bad_layers != NULL ? bad_layers->len : 0, n = 0;
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if (g_array_index(bad_layers, tcpstate_bad, mid).frame < pinfo->num)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; bad_layers != NULL && lo < bad_layers->len; lo++, n++) {
+        const tcpstate_bad *b = &g_array_index(bad_layers, tcpstate_bad, lo);
+        proto_item *ti;
+        if (b->frame != pinfo->num)
+            break;
+        ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
+                                            "TCP state: not tracked (%s)", why[b->reason]);
+        expert_add_info(pinfo, ti,
+                        b->reason == TCPSTATE_BAD_FLAGS ? &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]
+                                                        : &ei_tcpstate_malformed[b->reason]);
+    }
+    return n;
 }
 
 static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
     gint first;
+    guint bad;
 
     if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame) {
         last_fed_frame = pinfo->num;
         track_frame(pinfo, tree);
     }
+    bad = add_bad_layers(tree, tvb, pinfo);
     first = find_entries(pinfo->num);
     if (first < 0)
-        return 0;
+        return bad ? (int)tvb_captured_length(tvb) : 0;
     for (guint i = (guint)first; i < entries->len; i++) {
         const tcpstate_entry *e = &g_array_index(entries, tcpstate_entry, i);
         if (e->frame != pinfo->num)
@@ -590,6 +684,7 @@ static void tcpstate_init(void) {
     cfg.vantage = (tcps_vantage)pref_vantage;
     tracker = tcps_new(&cfg);
     entries = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_entry));
+    bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
     last_fed_frame = 0;
 
     for (int i = 0; i < FF_COUNT; i++) {
@@ -599,6 +694,10 @@ static void tcpstate_init(void) {
     set_postdissector_wanted_hfids(tcpstate_handle, wanted);
 }
 
+const tcps_tracker *tcpstate_tracker(void) {
+    return tracker;
+}
+
 static void tcpstate_cleanup(void) {
     set_postdissector_wanted_hfids(tcpstate_handle, NULL);
     tcps_free(tracker);
@@ -606,6 +705,9 @@ static void tcpstate_cleanup(void) {
     if (entries != NULL)
         g_array_free(entries, TRUE);
     entries = NULL;
+    if (bad_layers != NULL)
+        g_array_free(bad_layers, TRUE);
+    bad_layers = NULL;
     last_fed_frame = 0;
 }
 
@@ -628,6 +730,11 @@ static void register_fields(void) {
         {&hf_tcpstate_prev_states,
          {"Previous states", "tcpstate.prev_states", FT_STRING, BASE_NONE, NULL, 0x0,
           "Client and server states before this segment, as CLIENT/SERVER.", HFILL}},
+        {&hf_tcpstate_pair,
+         {"TCP state", "tcpstate.pair", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Client and server states after this segment, as \"CLIENT / SERVER\" (hidden; the "
+          "\"TCP State\" profile's column).",
+          HFILL}},
         {&hf_tcpstate_changed,
          {"State changed", "tcpstate.changed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
           "The state of an endpoint changed on this segment.", HFILL}},
@@ -690,6 +797,17 @@ static void register_fields(void) {
      {"tcpstate.ev." tok, TCPSTATE_EI_GROUP(name), TCPSTATE_EI_SEVERITY(sev), desc, EXPFILL}},
         TCPS_EVENT_MAP(TCPSTATE_EI)
 #undef TCPSTATE_EI
+        {&ei_tcpstate_malformed[TCPSTATE_BAD_HDR_LEN],
+         {"tcpstate.malformed.hdr_len", PI_MALFORMED, PI_WARN,
+          "TCP header length below 20 bytes: segment not tracked", EXPFILL}},
+        {&ei_tcpstate_malformed[TCPSTATE_BAD_TRUNCATED],
+         {"tcpstate.malformed.truncated", PI_MALFORMED, PI_WARN,
+          "TCP header incomplete (cut by the snapshot length, or shorter than its header "
+          "length) or segment length unknown: segment not tracked",
+          EXPFILL}},
+        {&ei_tcpstate_malformed[TCPSTATE_BAD_ZERO_PORT],
+         {"tcpstate.malformed.zero_port", PI_MALFORMED, PI_WARN,
+          "TCP port 0 (reserved): segment not tracked", EXPFILL}},
     };
 
     proto_register_field_array(proto_tcpstate, hf, array_length(hf));
@@ -726,7 +844,8 @@ void proto_register_tcpstate(void) {
     register_postdissector(tcpstate_handle);
     register_init_routine(tcpstate_init);
     register_cleanup_routine(tcpstate_cleanup);
-    tcpstate_tap = register_tap("tcpstate");
+    tcpstate_tap = register_tap(TCPSTATE_TAP_NAME);
+    tcpstate_flow_register(proto_tcpstate);
 }
 
 void proto_reg_handoff_tcpstate(void) {
@@ -734,12 +853,21 @@ void proto_reg_handoff_tcpstate(void) {
         foreign_fields[i].hf = proto_registrar_get_id_byname(foreign_fields[i].name);
 }
 
+/* Statistics and the connection table are tap listeners (tcpstate-stats.c, -conns.c). */
+static void register_tap_listeners(void) {
+    tcpstate_stats_register();
+    tcpstate_conns_register();
+}
+
 void plugin_register(void) {
     static proto_plugin plug;
+    static tap_plugin tap_plug;
 
     plug.register_protoinfo = proto_register_tcpstate;
     plug.register_handoff = proto_reg_handoff_tcpstate;
     proto_register_plugin(&plug);
+    tap_plug.register_tap_listener = register_tap_listeners;
+    tap_register_plugin(&tap_plug);
 }
 
 #if TCPSTATE_WS_AT_LEAST(4, 4)

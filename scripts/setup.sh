@@ -20,6 +20,16 @@ mkdir -p "$dest"
 install -m 0644 build/plugin/tcpstate.so "$dest/tcpstate.so"
 echo "tcpstate: plugin installed as $dest/tcpstate.so"
 
+# The "TCP State" configuration profile: personal profiles folder (global as root).
+if [ "$(id -u)" -eq 0 ]; then
+  profiles=/usr/share/wireshark/profiles
+else
+  profiles=${XDG_CONFIG_HOME:-$HOME/.config}/wireshark/profiles
+fi
+mkdir -p "$profiles/TCP State"
+install -m 0644 "profiles/TCP State/preferences" "profiles/TCP State/colorfilters" "$profiles/TCP State/"
+echo "tcpstate: profile installed as $profiles/TCP State (use: -C \"TCP State\")"
+
 if ! tshark -G plugins 2>/dev/null | grep -q '^tcpstate\.so'; then
   echo "tcpstate: tshark does not list the plugin; see 'tshark -G plugins'" >&2
   exit 1

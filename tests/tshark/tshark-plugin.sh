@@ -11,7 +11,9 @@
 # lists the plugin: a refused plugin is only a line on stderr and tshark still
 # exits 0. Exit status: tshark's, or 2 on a usage or loading error.
 #
-# Environment: TSHARK (default: tshark from PATH).
+# Environment: TSHARK (default: tshark from PATH); TCPS_PROFILE_DIR, if set, a
+# configuration profile folder (e.g. "profiles/TCP State") copied into the personal
+# profiles folder $tmp/.config/wireshark/profiles/ under its own name, for -C NAME.
 set -eu
 
 die() {
@@ -38,6 +40,11 @@ trap 'exit 143' TERM
 plugdir=$tmp/plugins/$version/epan
 mkdir -p "$plugdir" "$tmp/.config" "$tmp/captures"
 cp "$plugin" "$plugdir/tcpstate.so"
+if [ -n "${TCPS_PROFILE_DIR:-}" ]; then
+    [ -d "$TCPS_PROFILE_DIR" ] || die "profile folder not found: $TCPS_PROFILE_DIR"
+    mkdir -p "$tmp/.config/wireshark/profiles"
+    cp -R "$TCPS_PROFILE_DIR" "$tmp/.config/wireshark/profiles/$(basename "$TCPS_PROFILE_DIR")"
+fi
 
 # Copy capture files given with -r FILE or -rFILE; keep every other argument.
 n=$#

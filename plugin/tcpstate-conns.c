@@ -1,0 +1,318 @@
+/* tcpstate-conns.c: the connection table, netstat for a capture.
+ *
+ * tshark -q -z tcpstate,conns[,TIME] prints every connection with both endpoints'
+ * states, when each was entered and the connection's events, at the end of the
+ * capture or at TIME (seconds since the first frame, as frame.time_relative), in the
+ * layout of `ss -tan`: states first, then the addresses.
+ *
+ * States come from the tracker: at the end, or when TIME is after a connection's last
+ * segment, tcps_conn_get(tracker, i, TIME) (which applies a configured TIME_WAIT
+ * timer); when TIME falls inside a connection, the record of its last segment at or
+ * before TIME.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include <epan/address.h>
+#include <epan/packet.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/tap.h>
+#include <epan/to_str.h>
+#include <wsutil/report_message.h>
+
+#include "tcpstate-plugin.h"
+
+#define CONNS_CLI "tcpstate,conns"
+
+/* A connection as of the last segment at or before the table's time. */
+typedef struct {
+    uint32_t conn_id;
+    uint32_t last_frame;
+    uint8_t state[2];
+    uint32_t entered[2];
+    gint64 entered_rel_ns[2]; /* time of entered[i] since the first frame; -1 unknown */
+    uint64_t events;
+} conns_row;
+
+typedef struct {
+    gboolean at_time;
+    gint64 time_rel_ns; /* TIME, since the first frame */
+    gint64 last_rel_ns; /* latest segment seen */
+    gint64 base_ns;     /* absolute time of the first frame */
+    gboolean have_base;
+    GHashTable *rows;     /* conn_id -> conns_row */
+    GArray *order;        /* conn_ids, in order of first segment */
+    GHashTable *frame_ns; /* frame -> time since the first frame, of frames a state was entered in */
+} conns_data;
+
+/* ---- Shared presentation helpers (tcpstate-plugin.h) ---------------------------------- */
+
+char *tcpstate_endpoint_str(wmem_allocator_t *scope, const tcps_conn_info *ci, int who) {
+    address addr;
+    char *host, *out;
+
+    if (ci->family == 4)
+        set_address(&addr, AT_IPv4, 4, ci->addr[who]);
+    else
+        set_address(&addr, AT_IPv6, 16, ci->addr[who]);
+    host = address_to_str(NULL, &addr);
+    out = ci->family == 4 ? wmem_strdup_printf(scope, "%s:%u", host, ci->port[who])
+                          : wmem_strdup_printf(scope, "[%s]:%u", host, ci->port[who]);
+    wmem_free(NULL, host);
+    return out;
+}
+
+char *tcpstate_flags_str(wmem_allocator_t *scope, uint8_t flags) {
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } names[] = {{TCPS_SYN, "SYN"}, {TCPS_FIN, "FIN"}, {TCPS_RST, "RST"}, {TCPS_PSH, "PSH"},
+                 {TCPS_ACK, "ACK"}, {TCPS_URG, "URG"}, {TCPS_ECE, "ECE"}, {TCPS_CWR, "CWR"}};
+    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (flags & names[i].bit)
+            wmem_strbuf_append_printf(sb, "%s%s", wmem_strbuf_get_len(sb) ? ", " : "",
+                                      names[i].name);
+    }
+    if (wmem_strbuf_get_len(sb) == 0)
+        wmem_strbuf_append(sb, "<none>");
+    return wmem_strbuf_finalize(sb);
+}
+
+/* ---- Collecting ----------------------------------------------------------------------- */
+
+static gint64 nstime_ns(const nstime_t *t) {
+    return (gint64)t->secs * G_GINT64_CONSTANT(1000000000) + t->nsecs;
+}
+
+static void conns_reset(void *tapdata) {
+    conns_data *d = (conns_data *)tapdata;
+
+    g_hash_table_remove_all(d->rows);
+    g_hash_table_remove_all(d->frame_ns);
+    g_array_set_size(d->order, 0);
+    d->last_rel_ns = 0;
+    d->have_base = FALSE;
+}
+
+static gint64 frame_time(const conns_data *d, uint32_t frame) {
+    gpointer v;
+
+    if (!g_hash_table_lookup_extended(d->frame_ns, GUINT_TO_POINTER(frame), NULL, &v))
+        return -1;
+    return *(const gint64 *)v;
+}
+
+static tap_packet_status conns_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
+                                      const void *data, tap_flags_t flags _U_) {
+    conns_data *d = (conns_data *)tapdata;
+    const tcps_record *rec = &((const tcpstate_tap_info *)data)->rec;
+    gint64 rel = nstime_ns(&pinfo->rel_ts);
+    conns_row *row;
+
+    if (rec->conn_id == 0 || (d->at_time && rel > d->time_rel_ns))
+        return TAP_PACKET_DONT_REDRAW;
+    if (!d->have_base) {
+        d->base_ns = nstime_ns(&pinfo->abs_ts) - rel;
+        d->have_base = TRUE;
+    }
+    if (rel > d->last_rel_ns)
+        d->last_rel_ns = rel;
+    if (rec->entered[0] == pinfo->num || rec->entered[1] == pinfo->num) {
+        gint64 *t = g_new(gint64, 1);
+        *t = rel;
+        g_hash_table_insert(d->frame_ns, GUINT_TO_POINTER(pinfo->num), t);
+    }
+    row = (conns_row *)g_hash_table_lookup(d->rows, GUINT_TO_POINTER(rec->conn_id));
+    if (row == NULL) {
+        row = g_new0(conns_row, 1);
+        row->conn_id = rec->conn_id;
+        g_hash_table_insert(d->rows, GUINT_TO_POINTER(rec->conn_id), row);
+        g_array_append_val(d->order, rec->conn_id);
+    }
+    row->last_frame = pinfo->num;
+    row->events |= rec->events;
+    for (int who = 0; who < 2; who++) {
+        row->state[who] = rec->after[who];
+        if (row->entered[who] != rec->entered[who] || row->entered_rel_ns[who] < 0) {
+            row->entered[who] = rec->entered[who];
+            row->entered_rel_ns[who] = frame_time(d, rec->entered[who]);
+        }
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+/* ---- Printing ------------------------------------------------------------------------- */
+
+enum { COL_CONN, COL_CSTATE, COL_SSTATE, COL_CADDR, COL_SADDR, COL_CSINCE, COL_SSINCE, COL_EVENTS,
+       COL_COUNT };
+
+static const char *const col_names[COL_COUNT] = {
+    "Conn", "Client-State", "Server-State", "Client-Address:Port", "Server-Address:Port",
+    "Client-Since", "Server-Since", "Events"};
+
+static char *since_str(gint64 rel_ns, uint32_t frame) {
+    if (frame == 0)
+        return g_strdup("-");
+    if (rel_ns < 0)
+        return g_strdup_printf("#%u", frame);
+    return g_strdup_printf("%.6f #%u", (double)rel_ns / 1e9, frame);
+}
+
+static char *events_str(uint64_t events) {
+    GString *s = g_string_new("");
+
+    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
+        if (events & TCPS_EVENT_BIT(ev))
+            g_string_append_printf(s, "%s%s", s->len ? "," : "", tcps_event_name(ev));
+    }
+    if (s->len == 0)
+        g_string_append_c(s, '-');
+    return g_string_free(s, FALSE);
+}
+
+/* One row's cells, from the tracker where it knows the state at the table's time. */
+static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns,
+                      char **cells) {
+    const tcps_tracker *t = tcpstate_tracker();
+    tcps_conn_info ci;
+    gboolean known = t != NULL && tcps_conn_get(t, row->conn_id - 1, 0, &ci);
+    uint8_t state[2] = {row->state[0], row->state[1]};
+    uint32_t entered[2] = {row->entered[0], row->entered[1]};
+    gint64 since[2] = {row->entered_rel_ns[0], row->entered_rel_ns[1]};
+    uint64_t events = row->events;
+
+    if (known && ci.last_frame == row->last_frame &&
+        tcps_conn_get(t, row->conn_id - 1, (uint64_t)(d->base_ns + at_rel_ns), &ci)) {
+        /* Nothing of this connection after the table's time: the tracker's final view,
+         * with a configured TIME_WAIT timer run up to that time. */
+        for (int who = 0; who < 2; who++) {
+            /* Keep the frame's exact time unless the tracker moved on (timer). */
+            if (ci.state[who] != state[who] || ci.entered[who] != entered[who] || since[who] < 0) {
+                entered[who] = ci.entered[who];
+                since[who] = (gint64)ci.entered_ns[who] - d->base_ns;
+            }
+            state[who] = ci.state[who];
+        }
+        events = ci.events;
+    }
+    cells[COL_CONN] = g_strdup_printf("%u", row->conn_id);
+    cells[COL_CSTATE] = g_strdup(tcps_state_name(state[0]));
+    cells[COL_SSTATE] = g_strdup(tcps_state_name(state[1]));
+    cells[COL_CADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT) : g_strdup("?");
+    cells[COL_SADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER) : g_strdup("?");
+    cells[COL_CSINCE] = since_str(since[0], entered[0]);
+    cells[COL_SSINCE] = since_str(since[1], entered[1]);
+    cells[COL_EVENTS] = events_str(events);
+}
+
+static void print_row(const char *const *cells, const int width[COL_COUNT]) {
+    for (int c = 0; c < COL_COUNT; c++) {
+        if (c == COL_COUNT - 1)
+            printf("%s\n", cells[c]);
+        else
+            printf("%-*s ", width[c], cells[c]);
+    }
+}
+
+static void free_cells(char **cells) {
+    for (int c = 0; c < COL_COUNT; c++) {
+        if (c == COL_CADDR || c == COL_SADDR)
+            wmem_free(NULL, cells[c]);
+        else
+            g_free(cells[c]);
+    }
+}
+
+static void conns_draw(void *tapdata) {
+    conns_data *d = (conns_data *)tapdata;
+    gint64 at = d->at_time ? d->time_rel_ns : d->last_rel_ns;
+    guint n = d->order->len;
+    char **cells = g_new0(char *, (gsize)(n ? n : 1) * COL_COUNT);
+    int width[COL_COUNT];
+
+    for (int c = 0; c < COL_COUNT; c++)
+        width[c] = (int)strlen(col_names[c]);
+    for (guint i = 0; i < n; i++) {
+        uint32_t id = g_array_index(d->order, uint32_t, i);
+        const conns_row *row =
+            (const conns_row *)g_hash_table_lookup(d->rows, GUINT_TO_POINTER(id));
+        row_cells(d, row, at, cells + i * COL_COUNT);
+        for (int c = 0; c < COL_COUNT; c++) {
+            int len = (int)g_utf8_strlen(cells[i * COL_COUNT + c], -1);
+            if (len > width[c])
+                width[c] = len;
+        }
+    }
+    printf("================================================================================\n");
+    if (d->at_time)
+        printf("TCP connections (tcpstate,conns) at %.6f s: %u\n", (double)at / 1e9, n);
+    else
+        printf("TCP connections (tcpstate,conns) at the end of the capture, %.6f s: %u\n",
+               (double)at / 1e9, n);
+    print_row(col_names, width);
+    for (guint i = 0; i < n; i++) {
+        print_row((const char *const *)(cells + i * COL_COUNT), width);
+        free_cells(cells + i * COL_COUNT);
+    }
+    printf("================================================================================\n");
+    g_free(cells);
+}
+
+static void conns_finish(void *tapdata) {
+    conns_data *d = (conns_data *)tapdata;
+
+    g_hash_table_destroy(d->rows);
+    g_hash_table_destroy(d->frame_ns);
+    g_array_free(d->order, TRUE);
+    g_free(d);
+}
+
+/* -z tcpstate,conns or -z tcpstate,conns,TIME */
+static void conns_init(const char *opt_arg, void *userdata _U_) {
+    conns_data *d;
+    GString *err;
+    const char *rest = opt_arg + strlen(CONNS_CLI);
+    double when = 0;
+
+    if (*rest == ',') {
+        char *end;
+        when = g_ascii_strtod(rest + 1, &end);
+        if (end == rest + 1 || *end != '\0' || !(when >= 0) || when > 1e12) {
+            report_failure("tcpstate,conns: TIME must be seconds since the first frame "
+                           "(e.g. -z tcpstate,conns,1.5), not \"%s\"",
+                           rest + 1);
+            return;
+        }
+    } else if (*rest != '\0') {
+        report_failure("tcpstate,conns: usage -z tcpstate,conns[,TIME]");
+        return;
+    }
+    d = g_new0(conns_data, 1);
+    d->at_time = *rest == ',';
+    d->time_rel_ns = (gint64)(when * 1e9 + 0.5);
+    d->rows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    d->frame_ns = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    d->order = g_array_new(FALSE, FALSE, (guint)sizeof(uint32_t));
+    err = register_tap_listener(TCPSTATE_TAP_NAME, d, NULL, TL_REQUIRES_NOTHING, conns_reset,
+                                conns_packet, conns_draw, conns_finish);
+    if (err != NULL) {
+        report_failure("tcpstate,conns: cannot listen to the tcpstate tap: %s", err->str);
+        g_string_free(err, TRUE);
+        conns_finish(d);
+    }
+}
+
+void tcpstate_conns_register(void) {
+    static stat_tap_ui ui = {REGISTER_STAT_GROUP_GENERIC, "TCP State Connections", CONNS_CLI,
+                             conns_init, 0, NULL};
+
+    register_stat_tap_ui(&ui, NULL);
+}

@@ -1,0 +1,181 @@
+/* tcpstate-flow.c: the "TCP state" flow type of the Flow Graph.
+ *
+ * Statistics > Flow Graph, Flow type "TCP state", and tshark -q -z flow,tcpstate,standard:
+ * one arrow per tracked segment, labelled "<left state>  <flags>  <right state>" with
+ * the state of the endpoint drawn on the left first, so the ladder reads like the
+ * RFC 9293 figures (handshake 3.5, close 3.6); the comment repeats the states by
+ * role ("C:FIN_WAIT_1 S:CLOSE_WAIT") with the segment's events, for tshark's text
+ * graph, which cuts labels at the width between two nodes. Arrows take the packet's
+ * coloring rule (the "TCP State" profile colors teardowns).
+ *
+ * epan/sequence_analysis.h is not installed by Wireshark's development packages: the
+ * few declarations used are mirrored here, per version.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <string.h>
+
+#include <glib.h>
+
+#include <ws_symbol_export.h>
+#include <ws_version.h>
+
+#include <epan/address.h>
+#include <epan/packet.h>
+#include <epan/tap.h>
+
+#include "tcpstate-plugin.h"
+
+/* ---- Mirror of epan/sequence_analysis.h (4.0: gboolean; 4.4 and later: bool) ---------- */
+
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
+typedef bool tcpstate_sa_bool;
+#else
+typedef gboolean tcpstate_sa_bool;
+#endif
+
+#define TCPSTATE_SA_MAX_NUM_NODES 40
+
+typedef struct {
+    guint32 frame_number;
+    address src_addr;
+    guint16 port_src;
+    address dst_addr;
+    guint16 port_dst;
+    gchar *frame_label; /* above the arrow */
+    gchar *time_str;
+    gchar *comment; /* right of the graph */
+    guint16 conv_num;
+    unsigned fg_color;
+    unsigned bg_color;
+    tcpstate_sa_bool has_color_filter;
+    tcpstate_sa_bool display;
+    guint src_node;
+    guint dst_node;
+    guint16 line_style;
+    guint32 info_type;
+    gpointer info_ptr;
+} tcpstate_sa_item;
+
+typedef struct {
+    const char *name;
+    tcpstate_sa_bool any_addr;
+    int nconv;
+    GQueue *items;
+    GHashTable *ht;
+    address nodes[TCPSTATE_SA_MAX_NUM_NODES];
+    guint32 num_nodes;
+} tcpstate_sa_info;
+
+WS_DLL_PUBLIC void register_seq_analysis(const char *name, const char *ui_name, const int proto_id,
+                                         const char *tap_listener, guint tap_flags,
+                                         tap_packet_cb tap_func);
+WS_DLL_PUBLIC tcpstate_sa_item *sequence_analysis_create_sai_with_addresses(
+    packet_info *pinfo, tcpstate_sa_info *sainfo);
+WS_DLL_PUBLIC void sequence_analysis_use_color_filter(packet_info *pinfo, tcpstate_sa_item *sai);
+
+/* ---- Left and right ------------------------------------------------------------------- */
+
+/* The graph's columns are addresses in order of first appearance (source, then
+ * destination, item by item: sequence_analysis_get_nodes()). To put each state on its
+ * endpoint's side, the order is followed here as items are added; per graph, and
+ * started again when the graph's item list is emptied (a new tap run). */
+typedef struct {
+    GArray *nodes; /* address, copied */
+} flow_nodes;
+
+static GHashTable *nodes_by_graph; /* tcpstate_sa_info * -> flow_nodes */
+
+static void flow_nodes_clear(flow_nodes *fn) {
+    for (guint i = 0; i < fn->nodes->len; i++)
+        free_address(&g_array_index(fn->nodes, address, i));
+    g_array_set_size(fn->nodes, 0);
+}
+
+static int node_index(flow_nodes *fn, const address *a) {
+    address copy;
+
+    for (guint i = 0; i < fn->nodes->len; i++) {
+        if (addresses_equal(&g_array_index(fn->nodes, address, i), a))
+            return (int)i;
+    }
+    copy_address(&copy, a);
+    g_array_append_val(fn->nodes, copy);
+    return (int)fn->nodes->len - 1;
+}
+
+static flow_nodes *graph_nodes(tcpstate_sa_info *sainfo) {
+    flow_nodes *fn;
+
+    if (nodes_by_graph == NULL)
+        nodes_by_graph = g_hash_table_new(g_direct_hash, g_direct_equal);
+    fn = (flow_nodes *)g_hash_table_lookup(nodes_by_graph, sainfo);
+    if (fn == NULL) {
+        fn = g_new0(flow_nodes, 1);
+        fn->nodes = g_array_new(FALSE, FALSE, (guint)sizeof(address));
+        g_hash_table_insert(nodes_by_graph, sainfo, fn);
+    }
+    if (sainfo->items == NULL || g_queue_is_empty(sainfo->items))
+        flow_nodes_clear(fn);
+    return fn;
+}
+
+/* ---- The tap callback ----------------------------------------------------------------- */
+
+static char *events_str(uint64_t events) {
+    GString *s = g_string_new("");
+
+    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
+        if (events & TCPS_EVENT_BIT(ev))
+            g_string_append_printf(s, " %s", tcps_event_name(ev));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
+                                     const void *data, tap_flags_t flags _U_) {
+    tcpstate_sa_info *sainfo = (tcpstate_sa_info *)tapdata;
+    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
+    const tcps_record *rec = &ti->rec;
+    tcpstate_sa_item *sai;
+    flow_nodes *fn;
+    int src, dst, left;
+    char *fl, *ev, *len;
+
+    if (rec->conn_id == 0)
+        return TAP_PACKET_DONT_REDRAW;
+    fn = graph_nodes(sainfo);
+    sai = sequence_analysis_create_sai_with_addresses(pinfo, sainfo);
+    if (sai == NULL)
+        return TAP_PACKET_DONT_REDRAW;
+    src = node_index(fn, &sai->src_addr);
+    dst = node_index(fn, &sai->dst_addr);
+    /* The sender is drawn on the side of its address's column. */
+    left = (src <= dst) == (rec->sender == TCPS_CLIENT) ? TCPS_CLIENT : TCPS_SERVER;
+
+    sai->frame_number = pinfo->num;
+    sai->port_src = (guint16)pinfo->srcport;
+    sai->port_dst = (guint16)pinfo->destport;
+    fl = tcpstate_flags_str(NULL, ti->flags);
+    len = ti->len ? g_strdup_printf(" Len=%u", ti->len) : g_strdup("");
+    sai->frame_label = g_strdup_printf("%s   %s%s   %s", tcps_state_name(rec->after[left]), fl,
+                                       len, tcps_state_name(rec->after[!left]));
+    ev = events_str(rec->events);
+    sai->comment = g_strdup_printf("C:%s S:%s%s", tcps_state_name(rec->after[TCPS_CLIENT]),
+                                   tcps_state_name(rec->after[TCPS_SERVER]), ev);
+    g_free(ev);
+    g_free(len);
+    wmem_free(NULL, fl);
+    sai->line_style = 1;
+    sai->conv_num = (guint16)rec->conn_id;
+    sai->display = TRUE;
+    sequence_analysis_use_color_filter(pinfo, sai);
+    g_queue_push_tail(sainfo->items, sai);
+    return TAP_PACKET_REDRAW;
+}
+
+void tcpstate_flow_register(int proto_tcpstate) {
+    register_seq_analysis("tcpstate", "TCP state", proto_tcpstate, TCPSTATE_TAP_NAME,
+                          TL_REQUIRES_NOTHING, flow_packet);
+}

@@ -1,0 +1,287 @@
+/* redissect.c: what Wireshark does when a preference changes, without a display.
+ *
+ * usage: tcpstate_redissect CAPTURE [PREF:VALUE ...]
+ *
+ * Loads libwireshark and its plugins (the tcpstate plugin under test comes from
+ * WIRESHARK_PLUGIN_DIR, as in tshark-plugin.sh), reads CAPTURE once, then for each
+ * PREF:VALUE sets the preference, applies it and re-dissects every frame the way
+ * Wireshark's GUI does (file.c, rescan_packets() with redissect): the dissection
+ * session is freed and made anew (cleanup, then init routines), every frame is reset
+ * to "not visited", and all frames are dissected again in order; then a second pass
+ * (frames visited, as when a packet is clicked or a dialog retaps). Prints per pass
+ * and frame:
+ *
+ *   STEP PASS FRAME STATES HINDSIGHT INFO
+ *
+ * STEP "initial" or the PREF:VALUE, PASS 1 or 2, STATES the tcpstate.states values
+ * (comma-separated, "-" if none), HINDSIGHT the tcpstate.hindsight.states values
+ * (pass 2 only, else "-"), INFO 1 if the Info column has tcpstate's " [C:" text.
+ * Exit status 0, or 2 on errors. A test compares this with fresh tshark runs
+ * (tests/tshark/ui_prefs.py).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include <epan/column-info.h>
+#include <epan/column-utils.h>
+#include <epan/column.h>
+#include <epan/epan.h>
+#include <epan/epan_dissect.h>
+#include <epan/frame_data.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto.h>
+#include <epan/timestamp.h>
+#include <wiretap/wtap.h>
+#include <wsutil/buffer.h>
+#include <wsutil/filesystem.h>
+#include <wsutil/privileges.h>
+#include <wsutil/report_message.h>
+#include <wsutil/wslog.h>
+
+/* The application's side of epan's packet provider (each program defines its own). */
+struct packet_provider_data {
+    wtap *wth;
+    GArray *frames; /* frame_data, by frame number - 1 */
+};
+
+static const nstime_t *get_frame_ts(struct packet_provider_data *prov, guint32 frame_num) {
+    if (frame_num == 0 || frame_num > prov->frames->len)
+        return NULL;
+    return &g_array_index(prov->frames, frame_data, frame_num - 1).abs_ts;
+}
+
+static void failure(const char *fmt, va_list ap) {
+    fprintf(stderr, "redissect: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+}
+
+static void open_failure(const char *name, int err, gboolean for_writing) {
+    fprintf(stderr, "redissect: cannot open %s for %s: %s\n", name,
+            for_writing ? "writing" : "reading", g_strerror(err));
+}
+
+static void read_failure(const char *name, int err) {
+    fprintf(stderr, "redissect: cannot read %s: %s\n", name, g_strerror(err));
+}
+
+static void write_failure(const char *name, int err) {
+    fprintf(stderr, "redissect: cannot write %s: %s\n", name, g_strerror(err));
+}
+
+static void cfile_failure(const char *name, int err, gchar *info) {
+    fprintf(stderr, "redissect: capture file %s: %s %s\n", name ? name : "", wtap_strerror(err),
+            info ? info : "");
+}
+
+static void cfile_dump_failure(const char *name, int err, gchar *info, int type _U_) {
+    cfile_failure(name, err, info);
+}
+
+static void cfile_write_failure(const char *in, const char *out _U_, int err, gchar *info,
+                                guint32 frame _U_, int type _U_) {
+    cfile_failure(in, err, info);
+}
+
+typedef struct {
+    struct packet_provider_data prov;
+    epan_t *epan;
+    column_info cinfo;
+    int hf_states, hf_hindsight;
+} session;
+
+static epan_t *new_epan(session *s) {
+    static const struct packet_provider_funcs funcs = {get_frame_ts, NULL, NULL, NULL};
+
+    return epan_new(&s->prov, &funcs);
+}
+
+/* All occurrences of a string field, comma-separated, "-" if none. */
+static void print_values(proto_tree *tree, int hf) {
+    GPtrArray *arr = hf >= 0 ? proto_get_finfo_ptr_array(tree, hf) : NULL;
+
+    if (arr == NULL || arr->len == 0) {
+        printf(" -");
+        return;
+    }
+    for (guint i = 0; i < arr->len; i++) {
+        field_info *fi = (field_info *)g_ptr_array_index(arr, i);
+        printf("%s%s", i ? "," : " ", fvalue_get_string(&fi->value));
+    }
+}
+
+static const char *info_text(const column_info *cinfo) {
+    for (int i = 0; i < cinfo->num_cols; i++) {
+        if (cinfo->columns[i].col_fmt == COL_INFO)
+            return cinfo->columns[i].col_data;
+    }
+    return "";
+}
+
+/* One pass over every frame, re-reading each from the file. */
+static int dissect_all(session *s, const char *step, int pass) {
+    wtap_rec rec;
+    Buffer buf;
+    int err = 0;
+    gchar *err_info = NULL;
+    frame_data *prev_dis = NULL;
+    const frame_data *ref = NULL;
+    nstime_t elapsed;
+    guint32 cum_bytes = 0;
+
+    nstime_set_zero(&elapsed);
+    wtap_rec_init(&rec);
+    ws_buffer_init(&buf, 1514);
+    for (guint i = 0; i < s->prov.frames->len; i++) {
+        frame_data *fd = &g_array_index(s->prov.frames, frame_data, i);
+        epan_dissect_t *edt;
+        tvbuff_t *tvb;
+
+        if (!wtap_seek_read(s->prov.wth, fd->file_off, &rec, &buf, &err, &err_info)) {
+            fprintf(stderr, "redissect: cannot re-read frame %u: %s\n", fd->num,
+                    wtap_strerror(err));
+            return 2;
+        }
+        edt = epan_dissect_new(s->epan, TRUE, FALSE);
+        epan_dissect_prime_with_hfid(edt, s->hf_states);
+        epan_dissect_prime_with_hfid(edt, s->hf_hindsight);
+        if (!fd->visited) /* as file.c's add_packet_to_packet_list() */
+            prime_epan_dissect_with_postdissector_wanted_hfids(edt);
+        frame_data_set_before_dissect(fd, &elapsed, &ref, prev_dis);
+        tvb = tvb_new_real_data(ws_buffer_start_ptr(&buf), fd->cap_len, fd->cap_len);
+        epan_dissect_run_with_taps(edt, wtap_file_type_subtype(s->prov.wth), &rec, tvb, fd,
+                                   &s->cinfo);
+        epan_dissect_fill_in_columns(edt, FALSE, TRUE);
+        frame_data_set_after_dissect(fd, &cum_bytes);
+        prev_dis = fd;
+        printf("%s %d %u", step, pass, fd->num);
+        print_values(edt->tree, s->hf_states);
+        if (pass == 2)
+            print_values(edt->tree, s->hf_hindsight);
+        else
+            printf(" -");
+        printf(" %d\n", strstr(info_text(&s->cinfo), " [C:") != NULL);
+        epan_dissect_free(edt);
+        wtap_rec_reset(&rec);
+    }
+    wtap_rec_cleanup(&rec);
+    ws_buffer_free(&buf);
+    return 0;
+}
+
+/* The first read of the file: frame_data for every record. */
+static int read_frames(session *s) {
+    wtap_rec rec;
+    Buffer buf;
+    int err = 0;
+    gchar *err_info = NULL;
+    gint64 offset;
+    guint32 cum_bytes = 0;
+
+    wtap_rec_init(&rec);
+    ws_buffer_init(&buf, 1514);
+    while (wtap_read(s->prov.wth, &rec, &buf, &err, &err_info, &offset)) {
+        frame_data fd;
+        frame_data_init(&fd, s->prov.frames->len + 1, &rec, offset, cum_bytes);
+        cum_bytes += fd.pkt_len;
+        g_array_append_val(s->prov.frames, fd);
+        wtap_rec_reset(&rec);
+    }
+    wtap_rec_cleanup(&rec);
+    ws_buffer_free(&buf);
+    if (err != 0) {
+        fprintf(stderr, "redissect: read error: %s\n", wtap_strerror(err));
+        return 2;
+    }
+    return 0;
+}
+
+/* What rescan_packets(cf, ..., redissect=TRUE) does before dissecting again. */
+static void reset_session(session *s) {
+    epan_free(s->epan);
+    for (guint i = 0; i < s->prov.frames->len; i++)
+        frame_data_reset(&g_array_index(s->prov.frames, frame_data, i));
+    s->epan = new_epan(s);
+}
+
+int main(int argc, char **argv) {
+    static const struct report_message_routines routines = {
+        failure,       failure,            open_failure,  read_failure,
+        write_failure, cfile_failure,      cfile_dump_failure, cfile_failure,
+        cfile_write_failure, cfile_failure};
+    session s;
+    int err = 0;
+    gchar *err_info = NULL;
+    char *cfg_err;
+    int status;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: tcpstate_redissect CAPTURE [PREF:VALUE ...]\n");
+        return 2;
+    }
+    memset(&s, 0, sizeof s);
+    ws_log_init("redissect", NULL);
+    init_process_policies();
+    relinquish_special_privs_perm();
+    cfg_err = configuration_init(argv[0], NULL);
+    if (cfg_err != NULL) {
+        fprintf(stderr, "redissect: %s\n", cfg_err);
+        g_free(cfg_err);
+    }
+    init_report_message("redissect", &routines);
+    timestamp_set_type(TS_RELATIVE);
+    timestamp_set_precision(TS_PREC_AUTO);
+    timestamp_set_seconds_type(TS_SECONDS_DEFAULT);
+    wtap_init(TRUE);
+    if (!epan_init(NULL, NULL, TRUE))
+        return 2;
+    epan_load_settings();
+    if (proto_get_id_by_filter_name("tcpstate") < 0) {
+        fprintf(stderr, "redissect: the tcpstate plugin is not loaded\n");
+        return 2;
+    }
+    s.hf_states = proto_registrar_get_id_byname("tcpstate.states");
+    s.hf_hindsight = proto_registrar_get_id_byname("tcpstate.hindsight.states");
+    col_setup(&s.cinfo, prefs.num_cols);
+    build_column_format_array(&s.cinfo, prefs.num_cols, TRUE);
+
+    s.prov.wth = wtap_open_offline(argv[1], WTAP_TYPE_AUTO, &err, &err_info, TRUE);
+    if (s.prov.wth == NULL) {
+        fprintf(stderr, "redissect: cannot open %s: %s\n", argv[1], wtap_strerror(err));
+        return 2;
+    }
+    s.prov.frames = g_array_new(FALSE, TRUE, (guint)sizeof(frame_data));
+    if (read_frames(&s) != 0)
+        return 2;
+    s.epan = new_epan(&s);
+    status = dissect_all(&s, "initial", 1);
+    for (int a = 2; a < argc && status == 0; a++) {
+        char *errmsg = NULL;
+        char *setting = g_strdup(argv[a]);
+
+        if (prefs_set_pref(setting, &errmsg) != PREFS_SET_OK) {
+            fprintf(stderr, "redissect: cannot set %s: %s\n", argv[a], errmsg ? errmsg : "");
+            g_free(setting);
+            g_free(errmsg);
+            return 2;
+        }
+        g_free(setting);
+        prefs_apply_all();
+        reset_session(&s);
+        status = dissect_all(&s, argv[a], 1);
+        if (status == 0)
+            status = dissect_all(&s, argv[a], 2);
+    }
+    epan_free(s.epan);
+    wtap_close(s.prov.wth);
+    col_cleanup(&s.cinfo);
+    epan_cleanup();
+    wtap_cleanup();
+    return status;
+}

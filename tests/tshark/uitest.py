@@ -1,0 +1,115 @@
+"""uitest.py: shared helpers of the ui_*.py tests (tshark through tshark-plugin.sh,
+truth files, check lines). Expectations never come from the plugin's own output."""
+
+import collections
+import glob
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UNKNOWABLE_FILE = os.path.join(HERE, "..", "kernel", "causal_unknowable.txt")
+
+
+class Checker:
+    def __init__(self):
+        self.errors = []
+
+    def check(self, ok, what):
+        print("%s %s" % ("ok  " if ok else "FAIL", what))
+        if not ok:
+            self.errors.append(what)
+
+    def equal(self, got, want, what):
+        ok = got == want
+        self.check(ok, what if ok else "%s: got %r, want %r" % (what, got, want))
+
+    def done(self):
+        print("FAILED (%d)" % len(self.errors) if self.errors else "passed")
+        return 1 if self.errors else 0
+
+
+def tshark(wrapper, plugin, args, env=None):
+    cmd = ["sh", wrapper, plugin, "--"] + args
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, check=False,
+                         env=dict(os.environ, **(env or {})))
+    if res.returncode != 0:
+        sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
+    return res.stdout
+
+
+def read_truth(path):
+    """{'conns': [{'n', 'client', 'server', 'states': [cl, sv], 'end': [cl, sv]}], 'vantage'}"""
+    conns = collections.OrderedDict()
+    truth = {"vantage": None, "crafted": False,
+             "name": os.path.basename(path)[:-len(".truth")]}
+    with open(path) as f:
+        for raw in f:
+            words = raw.split("#", 1)[0].split()
+            if not words or raw.startswith("note "):
+                continue
+            if words[0] == "vantage":
+                truth["vantage"] = words[1]
+            elif words[0] == "generator":
+                truth["crafted"] = any(w.endswith("craft.py") for w in words)
+            elif words[0] == "conn":
+                conns[int(words[1])] = {"n": int(words[1]), "client": words[3],
+                                        "server": words[5], "states": [[], []],
+                                        "end": [None, None]}
+            elif words[0] in ("states", "end"):
+                who = 0 if words[2] == "client" else 1
+                c = conns[int(words[1])]
+                if words[0] == "states":
+                    c["states"][who] = words[3:]
+                else:
+                    c["end"][who] = words[3]
+    for c in conns.values():
+        for who in (0, 1):
+            # The documented normalisation of tests/kernel/compare.py: a
+            # connect() that times out in SYN_SENT goes to CLOSED without a
+            # segment, which no capture shows (pcaps/README.md).
+            if c["states"][who][-2:] == ["SYN_SENT", "CLOSED"] and c["end"][who] == "CLOSED":
+                c["states"][who] = c["states"][who][:-1]
+                c["end"][who] = "SYN_SENT"
+    truth["conns"] = list(conns.values())
+    return truth
+
+
+def truths(pcap_dir):
+    """(pcap, truth) for every capture that has a truth file."""
+    out = []
+    for t in sorted(glob.glob(os.path.join(pcap_dir, "*.truth"))):
+        pcap = t[:-len(".truth")] + ".pcap"
+        if os.path.exists(pcap):
+            out.append((pcap, read_truth(t)))
+    return out
+
+
+def unknowable():
+    """Scenarios whose causal states cannot match the kernel (tests/kernel)."""
+    names = set()
+    with open(UNKNOWABLE_FILE) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if words:
+                names.add(words[0])
+    return names
+
+
+def match_steps(frames, steps, kind_tests):
+    """Frame numbers of textbook steps (sender, kind, states), found by direction and
+    TCP flags only (frames from textbook.read_frames); the client sent the first SYN."""
+    syn = next((f for f in frames if kind_tests["SYN"](f["flags"])), None)
+    if syn is None:
+        return []
+    picked, pos = [], 0
+    for who, kind, _states in steps:
+        while pos < len(frames):
+            f = frames[pos]
+            pos += 1
+            side = "client" if f["endpoint"] == syn["endpoint"] else "server"
+            if side == who and kind_tests[kind](f["flags"]):
+                picked.append(f["num"])
+                break
+    return picked
