@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config python3 libglib2.0-dev
-      libwireshark-dev wireshark-dev tshark)
+      libwireshark-dev wireshark-dev tshark
+      clang libclang-rt-dev) # libFuzzer, for the fuzz.libfuzzer test (tests/fuzz)
 
 missing=()
 for p in "${pkgs[@]}"; do

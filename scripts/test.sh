@@ -9,4 +9,10 @@ bash scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPS_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"
 cd build
-ctest --output-on-failure -j"$(nproc)" "$@"
+# Tests labelled "slow" (1M-connection memory runs, the ASan sweep of
+# ../shared/corpus, timed fuzzing) run with TCPS_SLOW=1.
+if [ "${TCPS_SLOW:-0}" = 1 ]; then
+  ctest --output-on-failure -j"$(nproc)" "$@"
+else
+  ctest --output-on-failure -j"$(nproc)" -LE slow "$@"
+fi
