@@ -25,6 +25,7 @@
 #include <epan/tap.h>
 #include <epan/to_str.h>
 #include <wsutil/report_message.h>
+#include <ws_version.h>
 
 #include "tcpstate-plugin.h"
 
@@ -310,9 +311,21 @@ static void conns_init(const char *opt_arg, void *userdata _U_) {
     }
 }
 
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+/* From 4.6 on the -z init callback returns bool. conns_init reports its own errors
+ * with report_failure(), as on 4.0 and 4.4, so tshark behaves the same on all. */
+static bool conns_init_cb(const char *opt_arg, void *userdata) {
+    conns_init(opt_arg, userdata);
+    return true;
+}
+#define CONNS_INIT_CB conns_init_cb
+#else
+#define CONNS_INIT_CB conns_init
+#endif
+
 void tcpstate_conns_register(void) {
     static stat_tap_ui ui = {REGISTER_STAT_GROUP_GENERIC, "TCP State Connections", CONNS_CLI,
-                             conns_init, 0, NULL};
+                             CONNS_INIT_CB, 0, NULL};
 
     register_stat_tap_ui(&ui, NULL);
 }
