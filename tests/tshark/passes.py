@@ -71,14 +71,12 @@ def tree_text(verbose):
     return out
 
 
-def check_hindsight(wrapper, plugin, capture):
-    """Hindsight: absent in one pass, present wherever a state is in two."""
-    args = ["-r", capture, "-T", "fields", "-E", "separator=/t",
-            "-e", "tcpstate.states", "-e", "tcpstate.hindsight.states"]
+def check_hindsight(table_one, table_two):
+    """Hindsight: absent in one pass, present wherever a state is in two.
+    table_*: rows of (tcpstate.states, tcpstate.hindsight.states)."""
     ok = True
-    for passes, want in ((["-2"], True), ([], False)):
-        for n, line in enumerate(tshark(wrapper, plugin, passes + args).splitlines(), 1):
-            causal, _, hindsight = line.partition("\t")
+    for rows, want in ((table_two, True), (table_one, False)):
+        for n, (causal, hindsight) in enumerate(rows, 1):
             if want and causal and hindsight.count(",") != causal.count(","):
                 print("FAIL frame %d: two passes, states %r but hindsight %r" % (n, causal, hindsight))
                 ok = False
@@ -90,6 +88,22 @@ def check_hindsight(wrapper, plugin, capture):
     if ok:
         print("ok   hindsight only in two passes, on every tracked frame")
     return ok
+
+
+FRAME_RE = re.compile(r"^Frame \d+:")
+
+
+def split_summary(verbose_summary):
+    """-V -P output: (summary lines, details). A summary line is the line just
+    before each "Frame N:" line."""
+    lines = verbose_summary.splitlines()
+    summary, details = [], []
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and FRAME_RE.match(lines[i + 1]):
+            summary.append(line)
+        else:
+            details.append(line)
+    return summary, "\n".join(details)
 
 
 INFO_RE = re.compile(r"\[C:[^\]]*\]")
@@ -116,29 +130,34 @@ def main(argv):
     wrapper, plugin, capture = argv[1:4]
     ok = True
 
+    # Per pass, two tshark runs: every field (with tcp.srcport, to tell whether the
+    # capture has TCP, and the hindsight fields), and -V -P (tree and summary lines).
+    names = ["frame.number", "tcp.srcport"] + tcpstate_fields(wrapper, plugin)
     fargs = ["-r", capture, "-T", "fields", "-E", "header=y", "-E", "separator=/t",
-             "-e", "frame.number"]
-    for f in tcpstate_fields(wrapper, plugin):
-        if not f.startswith("tcpstate.hindsight."):
-            fargs += ["-e", f]
-    one = tshark(wrapper, plugin, fargs).splitlines()
-    two = tshark(wrapper, plugin, ["-2"] + fargs).splitlines()
-    ok &= compare("-T fields tcpstate.*", one, two)
+             "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in names:
+        fargs += ["-e", f]
+    shown = [i for i, f in enumerate(names) if not f.startswith("tcpstate.hindsight.")]
+    states, hstates = names.index("tcpstate.states"), names.index("tcpstate.hindsight.states")
+    tables, trees, infos = [], [], []
+    for passes in ([], ["-2"]):
+        rows = [line.split("\t") for line in tshark(wrapper, plugin, passes + fargs).splitlines()]
+        rows = [row + [""] * (len(names) - len(row)) for row in rows]
+        tables.append(rows)
+        summary, details = split_summary(tshark(wrapper, plugin, passes + ["-r", capture, "-V", "-P"]))
+        trees.append(tree_text(details))
+        infos.append(info_text("\n".join(summary)))
 
-    one = tree_text(tshark(wrapper, plugin, ["-r", capture, "-V"]))
-    two = tree_text(tshark(wrapper, plugin, ["-2", "-r", capture, "-V"]))
-    ok &= compare("-V TCP state tree", one, two)
-    has_tcp = tshark(wrapper, plugin, ["-r", capture, "-Y", "tcp", "-T", "fields",
-                                       "-e", "frame.number"]).strip() != ""
-    if has_tcp and not any(line.startswith("TCP state") for line in one):
+    one, two = (["\t".join(row[i] for i in shown) for row in t] for t in tables)
+    ok &= compare("-T fields tcpstate.*", one, two)
+    ok &= compare("-V TCP state tree", trees[0], trees[1])
+    has_tcp = any(row[1] for row in tables[0][1:])
+    if has_tcp and not any(line.startswith("TCP state") for line in trees[0]):
         print("FAIL the capture has TCP but no frame has a TCP state tree")
         ok = False
-
-    ok &= check_hindsight(wrapper, plugin, capture)
-
-    one = info_text(tshark(wrapper, plugin, ["-r", capture]))
-    two = info_text(tshark(wrapper, plugin, ["-2", "-r", capture]))
-    ok &= compare("Info column text", one, two)
+    ok &= check_hindsight([(r[states], r[hstates]) for r in tables[0][1:]],
+                          [(r[states], r[hstates]) for r in tables[1][1:]])
+    ok &= compare("Info column text", infos[0], infos[1])
 
     print("passed" if ok else "FAILED")
     return 0 if ok else 1
