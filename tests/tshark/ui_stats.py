@@ -81,8 +81,13 @@ def main(argv):
     for pcap, truth in uitest.truths(pcap_dir):
         name = truth["name"]
         conns = truth["conns"]
-        tree = parse_tree(uitest.tshark(wrapper, plugin,
-                                        ["-q", "-r", pcap, "-z", "tcpstate,tree"]))
+        # One run: per-frame events as fields, then the stats tree printed after them.
+        out = uitest.tshark(wrapper, plugin, ["-r", pcap, "-z", "tcpstate,tree", "-T", "fields",
+                                              "-E", "occurrence=a", "-e", "tcpstate.event"])
+        fields, sep, rest = out.partition("\n===")
+        if not sep:
+            sys.exit("FAIL %s: no stats tree in the output" % name)
+        tree = parse_tree(rest)
         ck.equal(tree.get(("Connections",)), len(conns), "%s: connections" % name)
 
         def soft(got, want, what):
@@ -110,8 +115,6 @@ def main(argv):
                 soft(children(tree, ("Transitions", role)), dict(want),
                      "%s transitions = kernel state sequence" % role.lower())
 
-        fields = uitest.tshark(wrapper, plugin, ["-r", pcap, "-T", "fields", "-E",
-                                                 "occurrence=a", "-e", "tcpstate.event"])
         per_frame = collections.Counter()
         for line in fields.splitlines():
             for v in filter(None, line.split(",")):
