@@ -43,6 +43,27 @@
 #include <wsutil/privileges.h>
 #include <wsutil/report_message.h>
 #include <wsutil/wslog.h>
+#include <ws_version.h>
+
+/* The API differences between Wireshark 4.0, 4.4 and 4.6 this program meets. */
+#define WS_AT_LEAST(maj, min)                                                                      \
+    (WIRESHARK_VERSION_MAJOR > (maj) ||                                                            \
+     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
+#if WS_AT_LEAST(4, 2)
+#define FI_VALUE(fi) ((fi)->value) /* field_info.value is an fvalue_t * from 4.2 on */
+#else
+#define FI_VALUE(fi) (&(fi)->value)
+#endif
+#if WS_AT_LEAST(4, 4)
+typedef bool ws_bool;           /* report_message_routines take bool from 4.4 on */
+typedef uint64_t ws_frame_num; /* and a 64-bit frame number */
+#else
+typedef gboolean ws_bool;
+typedef guint32 ws_frame_num;
+#endif
+/* From 4.6 on a wtap_rec holds its own data buffer, wtap_read()/wtap_seek_read() fill
+ * it and epan_dissect_run_with_taps() makes the frame's tvb from it. */
+#define WS_REC_HAS_DATA WS_AT_LEAST(4, 6)
 
 /* The application's side of epan's packet provider (each program defines its own). */
 struct packet_provider_data {
@@ -62,7 +83,7 @@ static void failure(const char *fmt, va_list ap) {
     fprintf(stderr, "\n");
 }
 
-static void open_failure(const char *name, int err, gboolean for_writing) {
+static void open_failure(const char *name, int err, ws_bool for_writing) {
     fprintf(stderr, "redissect: cannot open %s for %s: %s\n", name,
             for_writing ? "writing" : "reading", g_strerror(err));
 }
@@ -85,7 +106,7 @@ static void cfile_dump_failure(const char *name, int err, gchar *info, int type 
 }
 
 static void cfile_write_failure(const char *in, const char *out _U_, int err, gchar *info,
-                                guint32 frame _U_, int type _U_) {
+                                ws_frame_num frame _U_, int type _U_) {
     cfile_failure(in, err, info);
 }
 
@@ -97,7 +118,7 @@ typedef struct {
 } session;
 
 static epan_t *new_epan(session *s) {
-    static const struct packet_provider_funcs funcs = {get_frame_ts, NULL, NULL, NULL};
+    static const struct packet_provider_funcs funcs = {.get_frame_ts = get_frame_ts};
 
     return epan_new(&s->prov, &funcs);
 }
@@ -112,7 +133,7 @@ static void print_values(proto_tree *tree, int hf) {
     }
     for (guint i = 0; i < arr->len; i++) {
         field_info *fi = (field_info *)g_ptr_array_index(arr, i);
-        printf("%s%s", i ? "," : " ", fvalue_get_string(&fi->value));
+        printf("%s%s", i ? "," : " ", fvalue_get_string(FI_VALUE(fi)));
     }
 }
 
@@ -127,7 +148,9 @@ static const char *info_text(const column_info *cinfo) {
 /* One pass over every frame, re-reading each from the file. */
 static int dissect_all(session *s, const char *step, int pass) {
     wtap_rec rec;
+#if !WS_REC_HAS_DATA
     Buffer buf;
+#endif
     int err = 0;
     gchar *err_info = NULL;
     frame_data *prev_dis = NULL;
@@ -136,14 +159,22 @@ static int dissect_all(session *s, const char *step, int pass) {
     guint32 cum_bytes = 0;
 
     nstime_set_zero(&elapsed);
+#if WS_REC_HAS_DATA
+    wtap_rec_init(&rec, 1514);
+#else
     wtap_rec_init(&rec);
     ws_buffer_init(&buf, 1514);
+#endif
     for (guint i = 0; i < s->prov.frames->len; i++) {
         frame_data *fd = &g_array_index(s->prov.frames, frame_data, i);
         epan_dissect_t *edt;
+#if WS_REC_HAS_DATA
+        if (!wtap_seek_read(s->prov.wth, fd->file_off, &rec, &err, &err_info)) {
+#else
         tvbuff_t *tvb;
 
         if (!wtap_seek_read(s->prov.wth, fd->file_off, &rec, &buf, &err, &err_info)) {
+#endif
             fprintf(stderr, "redissect: cannot re-read frame %u: %s\n", fd->num,
                     wtap_strerror(err));
             return 2;
@@ -151,12 +182,18 @@ static int dissect_all(session *s, const char *step, int pass) {
         edt = epan_dissect_new(s->epan, TRUE, FALSE);
         epan_dissect_prime_with_hfid(edt, s->hf_states);
         epan_dissect_prime_with_hfid(edt, s->hf_hindsight);
+#if !WS_AT_LEAST(4, 6) /* from 4.6 on libwireshark does it itself (no longer exported) */
         if (!fd->visited) /* as file.c's add_packet_to_packet_list() */
             prime_epan_dissect_with_postdissector_wanted_hfids(edt);
+#endif
         frame_data_set_before_dissect(fd, &elapsed, &ref, prev_dis);
+#if WS_REC_HAS_DATA
+        epan_dissect_run_with_taps(edt, wtap_file_type_subtype(s->prov.wth), &rec, fd, &s->cinfo);
+#else
         tvb = tvb_new_real_data(ws_buffer_start_ptr(&buf), fd->cap_len, fd->cap_len);
         epan_dissect_run_with_taps(edt, wtap_file_type_subtype(s->prov.wth), &rec, tvb, fd,
                                    &s->cinfo);
+#endif
         epan_dissect_fill_in_columns(edt, FALSE, TRUE);
         frame_data_set_after_dissect(fd, &cum_bytes);
         prev_dis = fd;
@@ -171,22 +208,31 @@ static int dissect_all(session *s, const char *step, int pass) {
         wtap_rec_reset(&rec);
     }
     wtap_rec_cleanup(&rec);
+#if !WS_REC_HAS_DATA
     ws_buffer_free(&buf);
+#endif
     return 0;
 }
 
 /* The first read of the file: frame_data for every record. */
 static int read_frames(session *s) {
     wtap_rec rec;
+#if !WS_REC_HAS_DATA
     Buffer buf;
+#endif
     int err = 0;
     gchar *err_info = NULL;
     gint64 offset;
     guint32 cum_bytes = 0;
 
+#if WS_REC_HAS_DATA
+    wtap_rec_init(&rec, 1514);
+    while (wtap_read(s->prov.wth, &rec, &err, &err_info, &offset)) {
+#else
     wtap_rec_init(&rec);
     ws_buffer_init(&buf, 1514);
     while (wtap_read(s->prov.wth, &rec, &buf, &err, &err_info, &offset)) {
+#endif
         frame_data fd;
         frame_data_init(&fd, s->prov.frames->len + 1, &rec, offset, cum_bytes);
         cum_bytes += fd.pkt_len;
@@ -194,7 +240,9 @@ static int read_frames(session *s) {
         wtap_rec_reset(&rec);
     }
     wtap_rec_cleanup(&rec);
+#if !WS_REC_HAS_DATA
     ws_buffer_free(&buf);
+#endif
     if (err != 0) {
         fprintf(stderr, "redissect: read error: %s\n", wtap_strerror(err));
         return 2;
@@ -211,10 +259,19 @@ static void reset_session(session *s) {
 }
 
 int main(int argc, char **argv) {
+    /* Designated: 4.6 adds report_rename_failure (left NULL, never called here). */
     static const struct report_message_routines routines = {
-        failure,       failure,            open_failure,  read_failure,
-        write_failure, cfile_failure,      cfile_dump_failure, cfile_failure,
-        cfile_write_failure, cfile_failure};
+        .vreport_failure = failure,
+        .vreport_warning = failure,
+        .report_open_failure = open_failure,
+        .report_read_failure = read_failure,
+        .report_write_failure = write_failure,
+        .report_cfile_open_failure = cfile_failure,
+        .report_cfile_dump_open_failure = cfile_dump_failure,
+        .report_cfile_read_failure = cfile_failure,
+        .report_cfile_write_failure = cfile_write_failure,
+        .report_cfile_close_failure = cfile_failure,
+    };
     session s;
     int err = 0;
     gchar *err_info = NULL;
@@ -226,10 +283,18 @@ int main(int argc, char **argv) {
         return 2;
     }
     memset(&s, 0, sizeof s);
+#if WS_AT_LEAST(4, 6)
+    ws_log_init(NULL);
+#else
     ws_log_init("redissect", NULL);
+#endif
     init_process_policies();
     relinquish_special_privs_perm();
+#if WS_AT_LEAST(4, 6)
+    cfg_err = configuration_init(argv[0]); /* the default application flavor: Wireshark */
+#else
     cfg_err = configuration_init(argv[0], NULL);
+#endif
     if (cfg_err != NULL) {
         fprintf(stderr, "redissect: %s\n", cfg_err);
         g_free(cfg_err);

@@ -61,7 +61,16 @@ def fresh(wrapper, plugin, capture, opts):
         o += ["-o", opt]
     one = uitest.tshark(wrapper, plugin, o + ["-r", capture, "-T", "fields", "-E",
                                               "occurrence=a", "-e", "frame.number", "-e",
-                                              "tcpstate.states", "-e", "_ws.col.Info"])
+                                              "tcpstate.states"])
+    # Info as the summary line shows it: from Wireshark 4.4 on, -e _ws.col.Info is filled
+    # before postdissectors run and lacks the text tcpstate appends.
+    lines = uitest.tshark(wrapper, plugin, o + ["-r", capture, "-o",
+                                                'gui.column.format:"No.","%m","Info","%i"'])
+    infos = {}
+    for line in lines.splitlines():
+        words = line.split(None, 1)
+        if words and words[0].isdigit():
+            infos[int(words[0])] = words[1] if len(words) > 1 else ""
     two = uitest.tshark(wrapper, plugin, o + ["-2", "-r", capture, "-T", "fields", "-E",
                                               "occurrence=a", "-e", "frame.number", "-e",
                                               "tcpstate.hindsight.states"])
@@ -71,9 +80,9 @@ def fresh(wrapper, plugin, capture, opts):
         hind[int(num)] = h or "-"
     rows = []
     for line in one.splitlines():
-        num, states, info = (line.split("\t") + ["", ""])[:3]
+        num, states = (line.split("\t") + [""])[:2]
         rows.append((int(num), states or "-", hind.get(int(num), "-"),
-                     "1" if " [C:" in info else "0"))
+                     "1" if " [C:" in infos.get(int(num), "") else "0"))
     return rows
 
 
