@@ -33,7 +33,10 @@ inside() { # DEB PCAP_DIR
     bad() { echo "-- FAILED: $*"; fail=1; }
 
     note "apt-get install $(basename "$deb") (into a fresh $(. /etc/os-release && echo "$PRETTY_NAME"))"
-    if ! apt-get install -y -q "$deb" >/tmp/apt-install.log 2>&1; then
+    # Once more after apt-get update when the cached package lists are out of date.
+    if ! apt-get install -y -q "$deb" >/tmp/apt-install.log 2>&1 &&
+        ! { apt-get update -q >>/tmp/apt-install.log 2>&1 &&
+            apt-get install -y -q "$deb" >>/tmp/apt-install.log 2>&1; }; then
         tail -n 30 /tmp/apt-install.log
         echo "deb check: FAILED (apt-get install)"
         return 1
@@ -154,5 +157,5 @@ chmod -R a+rX "$stage"
 echo "== .deb check: $(basename "$deb") in a fresh Debian $suite"
 "$TCPS_ENTER" --overlay \
     --bind "$stage:/debs:ro" --bind "$repo/pcaps:/pcaps:ro" --bind "$here:/packaging:ro" \
-    --bind "$TCPS_CACHE/debs:/var/cache/apt/archives" \
+    --bind "$(tcps_debs "$suite"):/var/cache/apt/archives" \
     "$base" -- bash /packaging/test-deb.sh --inside "/debs/$(basename "$deb")" /pcaps

@@ -4,10 +4,11 @@
 # Builds tcpstate and runs the whole test suite against each Wireshark version
 # Debian ships, each in a Debian chroot with its own Wireshark packages:
 #   Wireshark 4.0: Debian 12 bookworm    4.4: Debian 13 trixie    4.6: sid
-# For each: build with warnings as errors, ctest (unit, tshark, kernel truth),
-# check that tshark -G plugins lists tcpstate with its version and type, make the
-# .deb with cpack, and install it, run it and remove it in a fresh chroot of the
-# same suite (packaging/test-deb.sh). Prints, last:
+# For each: build with warnings as errors, ctest (unit, tshark, kernel truth; the
+# tests labelled "slow" only with TCPS_SLOW=1, as scripts/test.sh), check that
+# tshark -G plugins lists tcpstate with its version and type, make the .deb with
+# cpack, and install it, run it and remove it in a fresh chroot of the same suite
+# (packaging/test-deb.sh). Prints, last:
 #   wireshark 4.0: N/N, 4.4: N/N, 4.6: N/N
 #   matrix: N passed, N failed
 # where each N/N counts the ctest tests, the plugin-listing check and the .deb check.
@@ -46,7 +47,6 @@ done
 
 tcps_need_root
 command -v debootstrap >/dev/null || tcps_install_host_tools
-mkdir -p "$TCPS_CACHE/debs"
 
 selected=()
 for entry in "${matrix[@]}"; do
@@ -89,7 +89,12 @@ for entry in "${selected[@]}"; do
     mkdir -p "$dir"
     echo
     echo "=== Wireshark $ver (Debian $suite: tshark $(tcps_pkg_version "$root" tshark))"
-    TCPS_WERROR=$werror "$TCPS_ENTER" --overlay --bind "$repo:/src:ro" --bind "$dir:/out" \
+    binds=(--bind "$repo:/src:ro" --bind "$dir:/out")
+    # ../shared beside the repository (corpus of the slow tests) at /shared = /src/../shared.
+    if [ -d "$repo/../shared" ]; then
+        binds+=(--bind "$(cd "$repo/../shared" && pwd):/shared:ro")
+    fi
+    TCPS_WERROR=$werror "$TCPS_ENTER" --overlay "${binds[@]}" \
         "$root" -- sh /src/scripts/matrix/build-test.sh /src /out || true
     read -r passed total <"$dir/result" || { passed=0; total=1; }
     if [ $deb_check -eq 1 ]; then

@@ -3,8 +3,9 @@
 #
 # Builds tcpstate from SRC (read-only) in /build against the chroot's Wireshark,
 # with warnings as errors, runs the whole ctest suite (unit, tshark, kernel
-# truth), checks that "tshark -G plugins" lists tcpstate with its version and
-# type, and makes the .deb with cpack. Writes into OUT: ctest.log, plugins.txt,
+# truth; as scripts/test.sh, the "slow" ones only with TCPS_SLOW=1), checks that
+# "tshark -G plugins" lists tcpstate with its version and type, and makes the
+# .deb with cpack. Writes into OUT: ctest.log, plugins.txt,
 # the .deb, and result ("PASSED TOTAL" counting the ctest tests and the
 # plugin-listing check). Exit status 0 when everything passed.
 set -u
@@ -29,7 +30,7 @@ grep -E 'Wireshark .* found' "$out/configure.log"
 build_failed=0
 if ! cmake --build "$build" -j"$jobs" -- -k >"$out/build.log" 2>&1; then
     build_failed=1
-    grep -E -A12 'error:|Error [0-9]' "$out/build.log" | head -n 120
+    grep -E -A3 'error:' "$out/build.log" | head -n 80
     echo "== FAILED: build (full log: $out/build.log); failed targets:"
     grep -E '^(g?make)\[[0-9]+\]: \*\*\* \[' "$out/build.log" | grep -v Makefile2 | sed 's/^/   /'
 fi
@@ -40,7 +41,12 @@ if [ ! -f "$build/plugin/tcpstate.so" ]; then
 fi
 
 cd "$build" || exit 1
-ctest --output-on-failure -j"$jobs" >"$out/ctest.log" 2>&1
+# As scripts/test.sh: tests labelled "slow" only with TCPS_SLOW=1.
+if [ "${TCPS_SLOW:-0}" = 1 ]; then
+    ctest --output-on-failure -j"$jobs" >"$out/ctest.log" 2>&1
+else
+    ctest --output-on-failure -j"$jobs" -LE slow >"$out/ctest.log" 2>&1
+fi
 ctest_status=$?
 # Failed tests with their output, then ctest's closing lines.
 if [ $ctest_status -ne 0 ]; then
@@ -62,7 +68,7 @@ sh "$src/tests/tshark/tshark-plugin.sh" "$build/plugin/tcpstate.so" -- -G plugin
     >"$out/plugins.txt" 2>&1
 line=$(grep '^tcpstate\.so' "$out/plugins.txt")
 echo "== tshark -G plugins: $line"
-if printf '%s\n' "$line" | grep -qE "^tcpstate\.so[[:space:]]+$version[[:space:]]+dissector[[:space:]]"; then
+if printf '%s\n' "$line" | grep -qE "^tcpstate\.so[[:space:]]+${version}[[:space:]]+dissector[[:space:]]"; then
     passed=$((passed + 1))
 else
     echo "== FAILED: tshark -G plugins does not list tcpstate.so $version as a dissector"

@@ -7,8 +7,9 @@
 #   SUITE-base/  debootstrap --variant=minbase, apt sources and lists: a fresh
 #                Debian, used (through a throwaway overlay) to install the .deb
 #   SUITE/       a copy of SUITE-base with the build and test dependencies
-#   debs/        every downloaded .deb (debootstrap --cache-dir and apt's
+#   debs/SUITE/  every downloaded .deb (debootstrap --cache-dir and apt's
 #                archives), so a chroot rebuilt later downloads nothing known
+#                (one per suite: apt locks its archives folder)
 # A chroot is made in SUITE.new and renamed when complete, so an interrupted
 # run never leaves a half-made chroot that a later run would trust. Chroots
 # older than $TCPS_MATRIX_REFRESH_DAYS (default 7) get apt-get update and
@@ -68,12 +69,21 @@ tcps_sources_list() { # SUITE
     esac
 }
 
-# Runs a command in a chroot whose changes persist (package installs).
+# The package cache of a suite.
+tcps_debs() { # SUITE
+    mkdir -p "$TCPS_CACHE/debs/$1"
+    echo "$TCPS_CACHE/debs/$1"
+}
+
+# Runs a command in a chroot whose changes persist (package installs); ROOT is
+# $TCPS_CACHE/SUITE, SUITE-base, or either with .new.
 tcps_in_chroot() { # ROOT COMMAND...
-    local root=$1
+    local root=$1 suite
     shift
+    suite=$(basename "$root" .new)
+    suite=${suite%-base}
     # stdout to stderr: callers print only paths on stdout.
-    "$TCPS_ENTER" --bind "$TCPS_CACHE/debs:/var/cache/apt/archives" "$root" -- "$@" >&2
+    "$TCPS_ENTER" --bind "$(tcps_debs "$suite"):/var/cache/apt/archives" "$root" -- "$@" >&2
 }
 
 # apt-get install in a persistent chroot; "apt-get -f install" and a retry if
@@ -89,10 +99,10 @@ tcps_apt_install() { # ROOT PACKAGE...
 }
 
 tcps_stamp_age_days() { # STAMPFILE
-    local now then
+    local now made
     now=$(date +%s)
-    then=$(stat -c %Y "$1" 2>/dev/null || echo 0)
-    echo $(((now - then) / 86400))
+    made=$(stat -c %Y "$1" 2>/dev/null || echo 0)
+    echo $(((now - made) / 86400))
 }
 
 # apt-get update and dist-upgrade when the chroot is older than the refresh age.
@@ -131,13 +141,12 @@ tcps_ensure_base() { # SUITE
         mirror=$(tcps_mirror)
         tcps_log "debootstrap $suite from $mirror into $dir"
         rm -rf "$dir.new"
-        mkdir -p "$TCPS_CACHE/debs" "$dir.new"
-        debootstrap --variant=minbase --components=main --cache-dir="$TCPS_CACHE/debs" \
+        mkdir -p "$dir.new"
+        debootstrap --variant=minbase --components=main --cache-dir="$(tcps_debs "$suite")" \
             "$suite" "$dir.new" "$mirror" >"$TCPS_CACHE/debootstrap-$suite.log" 2>&1 ||
             { tail -n 30 "$TCPS_CACHE/debootstrap-$suite.log" >&2; tcps_die "debootstrap $suite failed"; }
         tcps_sources_list "$suite" >"$dir.new/etc/apt/sources.list"
-        # Keep downloaded packages (the shared debs/ folder is bind-mounted there).
-        # Keep downloaded packages (the shared debs/ folder is bind-mounted there);
+        # Keep downloaded packages (debs/SUITE/ is bind-mounted there);
         # no translations to download; as on the host, accept a mirror whose
         # Release file is past its Valid-Until (a snapshot mirror serving sid).
         printf '%s\n' 'APT::Keep-Downloaded-Packages "true";' 'Acquire::Languages "none";' \
