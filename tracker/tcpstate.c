@@ -67,19 +67,24 @@ int tcps_event_severity(int e)
     return (e >= 0 && e < TCPS_EVENT_COUNT) ? tcps__event_sev[e] : -1;
 }
 
+static const signed char tcps__rank_of[TCPS_STATE_COUNT] = {
+    [TCPS_CLOSED] = 0,      [TCPS_LISTEN] = 1,     [TCPS_SYN_SENT] = 2,
+    [TCPS_SYN_RECEIVED] = 3, [TCPS_ESTABLISHED] = 4, [TCPS_FIN_WAIT_1] = 5,
+    [TCPS_CLOSE_WAIT] = 5,  [TCPS_FIN_WAIT_2] = 6, [TCPS_CLOSING] = 6,
+    [TCPS_LAST_ACK] = 6,    [TCPS_TIME_WAIT] = 7,
+};
+
+/* tcps_state_rank() for a valid state (s < TCPS_STATE_COUNT). */
+static inline int tcps__rank(unsigned s, int ended)
+{
+    return (ended && s <= TCPS_LISTEN) ? 8 : tcps__rank_of[s];
+}
+
 int tcps_state_rank(int s, int ended)
 {
-    static const signed char rank[TCPS_STATE_COUNT] = {
-        [TCPS_CLOSED] = 0,      [TCPS_LISTEN] = 1,     [TCPS_SYN_SENT] = 2,
-        [TCPS_SYN_RECEIVED] = 3, [TCPS_ESTABLISHED] = 4, [TCPS_FIN_WAIT_1] = 5,
-        [TCPS_CLOSE_WAIT] = 5,  [TCPS_FIN_WAIT_2] = 6, [TCPS_CLOSING] = 6,
-        [TCPS_LAST_ACK] = 6,    [TCPS_TIME_WAIT] = 7,
-    };
     if (s < 0 || s >= TCPS_STATE_COUNT)
         return -1;
-    if (ended && (s == TCPS_CLOSED || s == TCPS_LISTEN))
-        return 8;
-    return rank[s];
+    return tcps__rank((unsigned)s, ended);
 }
 
 /* ---- the RFC 9293 state diagram as data ----
@@ -304,7 +309,7 @@ static uint64_t tcps__mix(uint64_t h)
 }
 
 /* One endpoint folded into 64 bits: address words and port. */
-static uint64_t tcps__end_key(const uint8_t *a, uint8_t family, uint16_t port)
+static inline uint64_t tcps__end_key(const uint8_t *a, uint8_t family, uint16_t port)
 {
     uint32_t w[4];
     if (family != 6) {
@@ -315,12 +320,24 @@ static uint64_t tcps__end_key(const uint8_t *a, uint8_t family, uint16_t port)
     return ((uint64_t)(w[0] ^ w[1] * 31u ^ w[2] * 961u ^ w[3] * 29791u) << 16) | port;
 }
 
-/* Symmetric in the two endpoints: both directions find the connection. */
-static uint64_t tcps__hash_tuple(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb,
-                                 uint8_t family, uint32_t zone)
+/* Symmetric in the two endpoints: both directions find the connection. Only
+ * where a connection sits in the table depends on it, never an outcome. */
+static inline uint64_t tcps__hash_keys(uint64_t ka, uint64_t kb, uint8_t family, uint32_t zone)
 {
-    return tcps__mix(tcps__mix(tcps__end_key(a, family, pa)) +
-                     tcps__mix(tcps__end_key(b, family, pb)) + ((uint64_t)zone << 3) + family);
+    uint64_t lo = ka < kb ? ka : kb, hi = ka < kb ? kb : ka;
+    uint64_t h = (lo * 0x9e3779b97f4a7c15ULL + hi) ^ ((uint64_t)zone << 8 | family);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+static inline uint64_t tcps__hash_tuple(const uint8_t *a, uint16_t pa, const uint8_t *b,
+                                        uint16_t pb, uint8_t family, uint32_t zone)
+{
+    return tcps__hash_keys(tcps__end_key(a, family, pa), tcps__end_key(b, family, pb), family,
+                           zone);
 }
 
 static const uint8_t *tcps__addr(const tcps_tracker *t, const tcps__conn *c, int who)
@@ -329,43 +346,47 @@ static const uint8_t *tcps__addr(const tcps_tracker *t, const tcps__conn *c, int
 }
 
 /* Which end of c sent s: TCPS_CLIENT, TCPS_SERVER, or -1 if s is not c's. */
-static int tcps__match(const tcps_tracker *t, const tcps__conn *c, const tcps_segment *s)
+static inline int tcps__match(const tcps_tracker *t, const tcps__conn *c, const tcps_segment *s)
 {
-    size_t n = tcps__addr_len(s->family);
     if (c->family != s->family || c->zone != s->zone)
         return -1;
     if (s->family == 4) {
         uint32_t src, dst;
         memcpy(&src, s->src, 4);
         memcpy(&dst, s->dst, 4);
-        for (int i = 0; i < 2; i++)
-            if (c->port[i] == s->sport && c->port[!i] == s->dport && c->a[i] == src &&
-                c->a[!i] == dst)
-                return i;
+        if (c->port[0] == s->sport && c->port[1] == s->dport && c->a[0] == src && c->a[1] == dst)
+            return 0;
+        if (c->port[1] == s->sport && c->port[0] == s->dport && c->a[1] == src && c->a[0] == dst)
+            return 1;
         return -1;
     }
     for (int i = 0; i < 2; i++) {
         if (c->port[i] == s->sport && c->port[!i] == s->dport &&
-            memcmp(tcps__addr(t, c, i), s->src, n) == 0 &&
-            memcmp(tcps__addr(t, c, !i), s->dst, n) == 0)
+            memcmp(tcps__addr(t, c, i), s->src, 16) == 0 &&
+            memcmp(tcps__addr(t, c, !i), s->dst, 16) == 0)
             return i;
     }
     return -1;
 }
 
 /* The slot of s's connection, or the empty slot where it would go; *tag is
- * the hash tag kept beside the index so other connections are not touched. */
-static uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint32_t *tag)
+ * the hash tag kept beside the index so other connections are not touched;
+ * *sender is tcps__match() of the connection found. */
+static inline uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint32_t *tag,
+                                        int *sender)
 {
     if (!t->nslots)
         return NULL;
     size_t mask = t->nslots - 1;
     uint64_t h = tcps__hash_tuple(s->src, s->sport, s->dst, s->dport, s->family, s->zone);
-    *tag = (uint32_t)(h >> 32);
+    uint32_t tg = (uint32_t)(h >> 32);
+    *tag = tg;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         uint64_t v = t->slots[i];
-        if (v == 0 || ((uint32_t)(v >> 32) == *tag &&
-                       tcps__match(t, tcps__conn_at(t, (uint32_t)v - 1), s) >= 0))
+        if (v == 0)
+            return &t->slots[i];
+        if ((uint32_t)(v >> 32) == tg &&
+            (*sender = tcps__match(t, tcps__conn_at(t, (uint32_t)v - 1), s)) >= 0)
             return &t->slots[i];
     }
 }
@@ -440,7 +461,8 @@ static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is
         memcpy(t->v6[v6][!ci], s->dst, 16);
     }
     uint32_t tag;
-    uint64_t *slot = tcps__find_slot(t, s, &tag);
+    int sender;
+    uint64_t *slot = tcps__find_slot(t, s, &tag, &sender);
     if (*slot == 0)
         t->used++;
     long idx = (long)t->nconns++;
@@ -512,7 +534,7 @@ static void tcps__set(tcps__ctx *x, tcps__peer *p, int next, int cert)
     if (next == TCPS__SAME || p->ended)
         return;
     int ended = (next == TCPS_CLOSED) || (next == TCPS_LISTEN && p->state == TCPS_SYN_RECEIVED);
-    if (tcps_state_rank(next, ended) < tcps_state_rank(p->state, 0)) {
+    if (tcps__rank((unsigned)next, ended) < tcps__rank(p->state, 0)) {
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
         return;
     }
@@ -941,12 +963,12 @@ static void tcps__end_time_wait(tcps__conn *c, const tcps_segment *s)
     }
 }
 
-static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x, int bad)
+/* The connection of s (slot and sender from tcps__find_slot(), slot NULL
+ * when the table is empty), or a new one. */
+static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x, int bad,
+                                const uint64_t *slot, int sender)
 {
-    uint32_t tag;
-    uint64_t *slot = tcps__find_slot(t, s, &tag);
     tcps__conn *c = (slot && *slot) ? tcps__conn_at(t, (uint32_t)*slot - 1) : NULL;
-    int sender = c ? tcps__match(t, c, s) : -1;
     x->id = c ? (uint32_t)*slot - 1 : 0;
     int fresh = 0, reuse = 0;
     if (!c && bad)
@@ -1005,10 +1027,8 @@ static void tcps__fill(const tcps__ctx *x, tcps_record *out)
 /* Both ends synchronized and neither closed. */
 static int tcps__established(const uint8_t st[2], const uint8_t ended[2])
 {
-    for (int i = 0; i < 2; i++)
-        if (ended[i] || tcps_state_rank(st[i], 0) < tcps_state_rank(TCPS_ESTABLISHED, 0))
-            return 0;
-    return 1;
+    /* every state from ESTABLISHED on has at least its rank */
+    return !ended[0] && !ended[1] && st[0] >= TCPS_ESTABLISHED && st[1] >= TCPS_ESTABLISHED;
 }
 
 /* A sender still in LISTEN or SYN_SENT sends an ACK without SYN: the capture
@@ -1387,18 +1407,137 @@ int tcps_hindsight(tcps_tracker *t, uint32_t conn_id, uint32_t frame, uint8_t be
     return 1;
 }
 
+/* Time of ns since the connection's first segment in us, saturated
+ * (tcps__rel(c, ns, 1000u)). */
+static inline uint32_t tcps__rel_us(const tcps__conn *c, uint64_t ns)
+{
+    uint64_t d = ns > c->base_ns ? (ns - c->base_ns) / 1000u : 0;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+/* The common case in one pass: an ACK without SYN, FIN or RST while both
+ * ends are ESTABLISHED. It does what tcps_process() does for such a segment
+ * (tcps__between() has nothing to do, no state moves, tcps__deliver() has no
+ * effect), in the same order. */
+static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
+                       const tcps_segment *s, tcps_record *out)
+{
+    tcps__peer *S = &c->p[sender], *R = &c->p[!sender];
+    uint64_t ev = 0;
+    uint32_t hash = tcps__seg_hash(s), now_us = tcps__rel_us(c, s->time_ns);
+    S->pend_syn = R->pend_syn = 0;
+    out->cert_before[0] = c->p[0].cert;
+    out->cert_before[1] = c->p[1].cert;
+    /* tcps__is_duplicate() */
+    if (S->has_last && s->len > 0 && now_us - S->last_us < 1000u && hash == S->last_hash)
+        ev |= TCPS_EVENT_BIT(TCPS_EV_DUPLICATE);
+    /* tcps__send() */
+    if (S->has_fin && s->len > 0 && TCPS__SEQ_GT(s->seq + s->len, S->fin_seq))
+        ev |= TCPS_EVENT_BIT(TCPS_EV_DATA_AFTER_FIN);
+    if (!S->has_ack || TCPS__SEQ_GT(s->ack, S->max_ack)) { /* tcps__sender_acks() */
+        S->max_ack = s->ack;
+        S->has_ack = 1;
+    }
+    if (R->has_nxt && TCPS__SEQ_GT(s->ack, R->snd_nxt)) {
+        ev |= TCPS_EVENT_BIT(TCPS_EV_ACKED_UNSEEN);
+        R->snd_nxt = s->ack;
+    }
+    if (S->cert == TCPS_CERT_INFERRED &&
+        ((S->proof == TCPS__PROOF_SYN && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn)) ||
+         (S->proof == TCPS__PROOF_FIN && R->has_fin && TCPS__SEQ_GT(s->ack, R->fin_seq))))
+        S->cert = TCPS_CERT_CONFIRMED;
+    if (s->len <= 1 && S->has_nxt) { /* tcps__probes() */
+        int below = (s->seq == S->snd_nxt - 1) || (R->has_ack && s->seq == R->max_ack - 1);
+        int zero_win = R->has_last && R->win == 0;
+        if (zero_win && (below || (s->len == 1 && s->seq == S->snd_nxt)))
+            ev |= TCPS_EVENT_BIT(TCPS_EV_ZERO_WINDOW_PROBE);
+        else if (below)
+            ev |= TCPS_EVENT_BIT(TCPS_EV_KEEPALIVE);
+    }
+    /* tcps__deliver(): an ACK of R's FIN has no arc from ESTABLISHED. */
+    uint32_t end = s->seq + s->len; /* tcps__bookkeep() */
+    if (!S->has_nxt || TCPS__SEQ_GT(end, S->snd_nxt)) {
+        S->snd_nxt = end;
+        S->has_nxt = 1;
+    }
+    int scaled = S->wscale >= 0 && R->wscale >= 0;
+    S->win = scaled ? (uint32_t)s->win << (S->wscale > 14 ? 14 : S->wscale) : s->win;
+    S->win_known = scaled || (S->has_isn && R->has_isn);
+    S->last_hash = hash;
+    S->last_us = now_us;
+    S->has_last = 1;
+    /* tcps__fill() */
+    out->conn_id = id + 1;
+    out->before[0] = out->before[1] = out->after[0] = out->after[1] = TCPS_ESTABLISHED;
+    out->cert[0] = c->p[0].cert;
+    out->cert[1] = c->p[1].cert;
+    out->entered[0] = c->p[0].entered;
+    out->entered[1] = c->p[1].entered;
+    out->events = ev;
+    out->sender = (uint8_t)sender;
+    out->roles_assumed = c->roles_assumed;
+    c->events |= ev;
+    c->last_frame = s->frame;
+    if (!t->cfg.hindsight)
+        return;
+    /* tcps__log(): no SYN, FIN or RST, no retransmission event, no change */
+    c->hs_valid = 0;
+    if (c->hs_overflow)
+        return;
+    if (R->syn_ord != TCPS__NONE && !R->syn_covered) { /* tcps__evidence() */
+        if (TCPS__SEQ_GT(s->ack, R->isn)) {
+            R->syn_covered = 1;
+        } else {
+            R->syn_after = s->frame;
+            c->hs_differs = 1;
+        }
+    }
+    if (R->fin_ord != TCPS__NONE && !R->fin_covered) {
+        if (TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
+            R->fin_covered = 1;
+        } else {
+            R->fin_after = s->frame;
+            c->hs_differs = 1;
+        }
+    }
+    int ack_syn = S->ack_syn_ord == TCPS__NONE && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
+    int ack_fin = S->ack_fin_ord == TCPS__NONE && R->has_fin && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
+    if (!ack_syn && !ack_fin)
+        return;
+    int i = tcps__log_add(t, c, s, sender);
+    if (i < 0)
+        return;
+    if (ack_syn)
+        S->ack_syn_ord = (uint8_t)i;
+    if (ack_fin)
+        S->ack_fin_ord = (uint8_t)i;
+}
+
 int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
 {
     tcps__ctx x;
     memset(out, 0, sizeof(*out));
     if (!t || !seg || (seg->family != 4 && seg->family != 6))
         return 0;
+    uint32_t tag;
+    int sender = -1;
+    uint64_t *slot = tcps__find_slot(t, seg, &tag, &sender);
+    if (slot && *slot && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
+        uint32_t id = (uint32_t)*slot - 1;
+        tcps__conn *c = tcps__conn_at(t, id);
+        const tcps__peer *p = c->p;
+        if (p[0].state == TCPS_ESTABLISHED && p[1].state == TCPS_ESTABLISHED && !p[0].ended &&
+            !p[1].ended) {
+            tcps__fast(t, c, id, sender, seg, out);
+            return 1;
+        }
+    }
     memset(&x, 0, sizeof(x));
     x.seg = seg;
     x.end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
             ((seg->flags & TCPS_FIN) ? 1u : 0u);
     int bad = tcps__bad_flags(seg->flags);
-    if (!tcps__lookup(t, seg, &x, bad)) {
+    if (!tcps__lookup(t, seg, &x, bad, slot, sender)) {
         if (bad)
             out->events = TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS);
         return 0;
