@@ -4,22 +4,30 @@
 # Wireshark-Qt under Xvfb with the plugin under test (only it: WIRESHARK_PLUGIN_DIR,
 # a throwaway HOME, as "nobody" when root) and the "TCP State" profile: opens CAPTURE
 # (client_close.pcap) at frame 10, expands the tree, then opens Statistics > TCP State >
-# States and Events and Statistics > Flow Graph with flow type "TCP state". Checks that
-# the window opened with the profile and that the plugin is loaded (the GUI's -z list
-# names tcpstate,conns), and saves screenshots (PNG) into SHOT_DIR if given:
-#   gui-packets.png   packet list with the TCP state columns, the TCP state tree
-#   gui-stats.png     the statistics tree
-#   gui-flow.png      the flow graph
+# States and Events and Statistics > Flow Graph with flow type "TCP state". Checks
+#   - the plugin is loaded (the GUI's -z list names tcpstate,conns) and the window
+#     opened the capture with the profile;
+#   - the statistics window opened;
+#   - the Flow Graph dialog opened, and with flow type "TCP state" its Export > ASCII
+#     is the same text as `tshark -q -z flow,tcpstate,standard` (same capture, same
+#     profile): the GUI drew the plugin's flow, not another flow type;
+# and saves screenshots (PNG) into SHOT_DIR if given:
+#   gui-packets.png   packet list with the profile's state columns, the TCP state tree
+#   gui-stats.png     the statistics tree window
+#   gui-flow.png      the flow graph dialog, flow type "TCP state"
+# The keyboard and mouse steps are made for Wireshark 4.0's menus and dialogs (Debian 12);
+# a screenshot named *-failed.png is kept in SHOT_DIR (or reported) when a step fails.
 # Exit 77 (skipped) when Xvfb, wireshark, xdotool or import (ImageMagick) is missing.
 set -eu
 
 [ $# -ge 3 ] || { echo "usage: gui_test.sh PLUGIN_SO PROFILE_DIR CAPTURE [SHOT_DIR]" >&2; exit 2; }
 plugin=$1 profile=$2 capture=$3 shots=${4:-}
-for tool in Xvfb wireshark xdotool import; do
+for tool in Xvfb wireshark tshark xdotool import convert; do
     command -v $tool >/dev/null 2>&1 || { echo "skipped: $tool not installed"; exit 77; }
 done
 version=$(wireshark --version 2>/dev/null | head -n 1 | sed -n -E 's/^Wireshark ([0-9]+)\.([0-9]+)\..*/\1.\2/p')
 [ -n "$version" ] || { echo "cannot read the wireshark version" >&2; exit 2; }
+[ -z "$shots" ] || shots=$(cd "$shots" && pwd)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gui-test.XXXXXX")
 xpid= wpid=
@@ -29,7 +37,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkdir -p "$tmp/plugins/$version/epan" "$tmp/.config/wireshark/profiles" "$tmp/shots"
+mkdir -p "$tmp/plugins/$version/epan" "$tmp/.config/wireshark/profiles" "$tmp/shots" "$tmp/out"
 cp "$plugin" "$tmp/plugins/$version/epan/tcpstate.so"
 cp -R "$profile" "$tmp/.config/wireshark/profiles/TCP State"
 cp "$capture" "$tmp/capture.pcap"
@@ -44,10 +52,16 @@ run() {
 }
 envs="WIRESHARK_PLUGIN_DIR=$tmp/plugins HOME=$tmp XDG_CONFIG_HOME=$tmp/.config QT_QPA_PLATFORM=xcb"
 
-disp=:$((90 + $$ % 100))
-Xvfb "$disp" -screen 0 1280x860x24 -ac -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+# Xvfb picks a free display number and writes it to fd 3.
+Xvfb -displayfd 3 -screen 0 1280x860x24 -ac -nolisten tcp 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
 xpid=$!
-sleep 1
+for _ in $(seq 1 40); do
+    [ -s "$tmp/display" ] && break
+    kill -0 "$xpid" 2>/dev/null || break
+    sleep 0.5
+done
+[ -s "$tmp/display" ] || { echo "skipped: Xvfb did not start"; cat "$tmp/xvfb.log"; exit 77; }
+disp=:$(head -n 1 "$tmp/display")
 export DISPLAY=$disp
 # The plugin is loaded by the GUI: its -z list names tcpstate,conns.
 if ! run DISPLAY=$disp $envs wireshark -z help 2>&1 | grep -q 'tcpstate,conns'; then
@@ -58,15 +72,30 @@ run DISPLAY=$disp $envs wireshark -C "TCP State" -r "$tmp/capture.pcap" -g 10 \
     >"$tmp/wireshark.log" 2>&1 &
 wpid=$!
 
-shot() { # name: screenshot of the whole screen
-    import -window root "$tmp/shots/$1.png"
+shot() { # name [window]: screenshot of the window (default: the whole screen)
+    import -window "${2:-root}" "$tmp/shots/$1.png"
     [ -z "$shots" ] || convert "$tmp/shots/$1.png" -colors 64 "PNG8:$shots/$1.png"
 }
-win=
-for _ in $(seq 1 40); do
-    win=$(xdotool search --name 'capture.pcap' 2>/dev/null | tail -n 1) && [ -n "$win" ] && break
-    sleep 0.5
-done
+fail() { # name message: keep a screenshot, report, exit 1
+    shot "$1-failed" || true
+    echo "FAIL: $2" >&2
+    [ -z "$shots" ] || echo "     screenshot: $shots/$1-failed.png" >&2
+    exit 1
+}
+wait_window() { # title-regex [tries]: id of the newest window whose title matches
+    _w=
+    for _ in $(seq 1 "${2:-40}"); do
+        _w=$(xdotool search --name "$1" 2>/dev/null | tail -n 1) && [ -n "$_w" ] && break
+        sleep 0.5
+    done
+    echo "$_w"
+}
+geometry() { # window: sets X Y W H
+    eval "$(xdotool getwindowgeometry --shell "$1" | sed -n -E 's/^(X|Y|WIDTH|HEIGHT)=([0-9]+)$/\1=\2/p')"
+    W=$WIDTH H=$HEIGHT
+}
+
+win=$(wait_window 'capture.pcap' 120)
 [ -n "$win" ] || { echo "FAIL: no Wireshark window" >&2; cat "$tmp/wireshark.log" >&2; exit 1; }
 sleep 3
 xdotool windowmove "$win" 0 0 windowsize "$win" 1280 860
@@ -85,20 +114,67 @@ sleep 1
 xdotool key Up Right
 sleep 1
 xdotool key Return
-sleep 3
-stats=$(xdotool search --name 'States and Events' 2>/dev/null | tail -n 1)
-if [ -z "$stats" ]; then
-    shot gui-stats-failed
-    echo "FAIL: no statistics window" >&2
-    exit 1
-fi
-xdotool windowmove "$stats" 20 40 windowsize "$stats" 900 700
+stats=$(wait_window 'States and Events' 20)
+[ -n "$stats" ] || fail gui-stats "no statistics window"
+xdotool windowmove "$stats" 0 0 windowsize "$stats" 900 560
 sleep 2
-shot gui-stats
+shot gui-stats "$stats"
 xdotool windowclose "$stats" 2>/dev/null || xdotool key --window "$stats" Escape
 sleep 1
-
-# Statistics > Flow Graph, flow type "TCP state".
-xdotool windowactivate "$win" 2>/dev/null || true
 echo "ok   GUI opened the capture with the TCP State profile; statistics window opened"
+
+# Statistics > Flow Graph: the 17th entry of the Statistics menu in Wireshark 4.0
+# (Capture File Properties ... Service Response Time, DHCP (BOOTP) Statistics, NetPerfMeter
+# Statistics, ONC-RPC Programs, 29West, ANCP, BACnet, Collectd, DNS, Flow Graph).
+xdotool mousemove 300 273 click 1   # focus the main window (frame 10 stays selected)
+sleep 0.5
+xdotool key alt+s
+sleep 1
+for _ in $(seq 1 16); do xdotool key Down; done
+sleep 0.5
+xdotool key Return
+flow=$(wait_window ' Flow · ' 40)
+[ -n "$flow" ] || fail gui-flow "Statistics > Flow Graph did not open a Flow window"
+echo "ok   Statistics > Flow Graph opened \"$(xdotool getwindowname "$flow")\""
+# Flow type: the combo box sits left of the dialog's middle, 55 px above its bottom edge
+# (Wireshark 4.0 at 1280x520); type the entry's name in its list and take it.
+xdotool windowmove "$flow" 0 0 windowsize "$flow" 1280 520
+sleep 2
+xdotool mousemove 676 465 click 1
+sleep 1
+xdotool type --delay 80 "TCP state"
+sleep 0.5
+xdotool key Return
+sleep 3
+shot gui-flow "$flow"
+
+# Export > "ASCII (*.txt)" into $tmp/out/flow.txt, then compare with tshark.
+xdotool mousemove 1056 496 click 1
+save=$(wait_window 'Save Graph As' 20)
+[ -n "$save" ] || fail gui-flow-export "the flow graph's Export did not open a file dialog"
+sleep 1
+geometry "$save"
+# Qt's file dialog: "Files of type" combo box centred, 24 px above the bottom edge.
+xdotool mousemove $((X + W / 2)) $((Y + H - 24)) click 1
+sleep 1
+xdotool type --delay 60 "ASCII"
+xdotool key Return
+sleep 0.5
+xdotool key alt+n
+xdotool type --delay 20 "$tmp/out/flow.txt"
+for _ in 1 2 3; do
+    xdotool key Return
+    sleep 2
+    [ -s "$tmp/out/flow.txt" ] && break
+done
+[ -s "$tmp/out/flow.txt" ] || fail gui-flow-export "no ASCII export of the flow graph"
+run $envs tshark -C "TCP State" -q -r "$tmp/capture.pcap" -z flow,tcpstate,standard \
+    >"$tmp/tshark-flow.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
+grep -q 'SYN_SENT' "$tmp/tshark-flow.txt" || { echo "FAIL: tshark's flow has no states" >&2; cat "$tmp/tshark-flow.txt" >&2; exit 1; }
+if ! diff "$tmp/tshark-flow.txt" "$tmp/out/flow.txt" >"$tmp/flow.diff"; then
+    echo "FAIL: the GUI's flow graph (Export, ASCII) differs from tshark -z flow,tcpstate,standard:" >&2
+    cat "$tmp/flow.diff" >&2
+    exit 1
+fi
+echo "ok   Flow Graph, flow type \"TCP state\": its ASCII export is tshark -z flow,tcpstate,standard ($(grep -c -- '--' "$tmp/out/flow.txt") arrows)"
 exit 0
