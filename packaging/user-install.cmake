@@ -28,9 +28,13 @@ if(TCPS_ACTION STREQUAL "install")
     FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   message(STATUS "tcpstate: installed ${plugin_dir}/tcpstate.so")
   if(IS_DIRECTORY "${TCPS_PROFILE_SRC}")
-    # Files of the user's own that Wireshark keeps in the profile (recent, ...) stay.
+    # The profile's recent (column widths) only where there is none: Wireshark rewrites
+    # it with the user's own widths and window sizes, which a reinstall keeps.
     file(COPY "${TCPS_PROFILE_SRC}" DESTINATION "${conf_dir}/profiles"
       PATTERN "recent*" EXCLUDE)
+    if(EXISTS "${TCPS_PROFILE_SRC}/recent" AND NOT EXISTS "${profile_dir}/recent")
+      file(COPY "${TCPS_PROFILE_SRC}/recent" DESTINATION "${profile_dir}")
+    endif()
     message(STATUS "tcpstate: installed the profile ${profile_dir}")
   endif()
   execute_process(COMMAND id -u OUTPUT_VARIABLE uid OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)

@@ -28,6 +28,10 @@ else
 fi
 mkdir -p "$profiles/TCP State"
 install -m 0644 "profiles/TCP State/preferences" "profiles/TCP State/colorfilters" "$profiles/TCP State/"
+# recent: the profile's column widths; a user's own (Wireshark rewrites it) stays.
+if [ "$(id -u)" -eq 0 ] || [ ! -e "$profiles/TCP State/recent" ]; then
+  install -m 0644 "profiles/TCP State/recent" "$profiles/TCP State/"
+fi
 echo "tcpstate: profile installed as $profiles/TCP State (use: -C \"TCP State\")"
 
 if ! tshark -G plugins 2>/dev/null | grep -q '^tcpstate\.so'; then
