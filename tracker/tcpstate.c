@@ -13,6 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inlined into tcps_process() even where the replay calls it too. */
+#if defined(__GNUC__)
+#define TCPS__HOT inline __attribute__((always_inline))
+#else
+#define TCPS__HOT inline
+#endif
+
 /* ---- serial-number arithmetic (RFC 1982), the only place seqs compare ---- */
 #define TCPS__SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define TCPS__SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
@@ -299,7 +306,7 @@ static size_t tcps__addr_len(uint8_t family)
     return family == 6 ? 16 : 4;
 }
 
-static uint64_t tcps__mix(uint64_t h)
+static TCPS__HOT uint64_t tcps__mix(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -313,8 +320,9 @@ static inline uint64_t tcps__end_key(const uint8_t *a, uint8_t family, uint16_t 
 {
     uint32_t w[4];
     if (family != 6) {
-        memcpy(w, a, 4);
-        return ((uint64_t)w[0] << 16) | port;
+        uint32_t v4;
+        memcpy(&v4, a, 4);
+        return ((uint64_t)v4 << 16) | port;
     }
     memcpy(w, a, 16);
     return ((uint64_t)(w[0] ^ w[1] * 31u ^ w[2] * 961u ^ w[3] * 29791u) << 16) | port;
@@ -372,8 +380,8 @@ static inline int tcps__match(const tcps_tracker *t, const tcps__conn *c, const 
 /* The slot of s's connection, or the empty slot where it would go; *tag is
  * the hash tag kept beside the index so other connections are not touched;
  * *sender is tcps__match() of the connection found. */
-static inline uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint32_t *tag,
-                                        int *sender)
+static TCPS__HOT uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint32_t *tag,
+                                           int *sender)
 {
     if (!t->nslots)
         return NULL;
@@ -750,7 +758,7 @@ static void tcps__reset(tcps__ctx *x)
 
 /* Keep-alives and zero-window probes: a byte at most, at SND.UNA - 1 (as
  * Linux and BSD send them, 3.8.4) or, for a window probe, at SND.NXT. */
-static void tcps__probes(tcps__ctx *x)
+static TCPS__HOT void tcps__probes(tcps__ctx *x)
 {
     const tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
@@ -766,7 +774,7 @@ static void tcps__probes(tcps__ctx *x)
 
 /* What S's ACK proves it had received, and the bookkeeping of its sequence
  * space. */
-static void tcps__sender_acks(tcps__ctx *x)
+static TCPS__HOT void tcps__sender_acks(tcps__ctx *x)
 {
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
@@ -787,7 +795,7 @@ static void tcps__sender_acks(tcps__ctx *x)
 }
 
 /* ---- the receiver: R takes the segment (delivery assumed) ---- */
-static void tcps__deliver(tcps__ctx *x)
+static TCPS__HOT void tcps__deliver(tcps__ctx *x)
 {
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
@@ -860,14 +868,14 @@ static void tcps__between(const tcps_tracker *t, tcps__ctx *x)
     tcps__unseen_synack(x);
 }
 
-static uint32_t tcps__seg_hash(const tcps_segment *s)
+static TCPS__HOT uint32_t tcps__seg_hash(const tcps_segment *s)
 {
     uint64_t h = tcps__mix(((uint64_t)s->seq << 32 | s->ack) ^
                            tcps__mix((uint64_t)s->len << 24 | (uint64_t)s->win << 8 | s->flags));
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static void tcps__bookkeep(tcps__ctx *x)
+static TCPS__HOT void tcps__bookkeep(tcps__ctx *x)
 {
     tcps__peer *S = x->snd;
     const tcps_segment *s = x->seg;
@@ -1034,7 +1042,7 @@ static int tcps__established(const uint8_t st[2], const uint8_t ended[2])
 /* A sender still in LISTEN or SYN_SENT sends an ACK without SYN: the capture
  * lacks handshake segments. It acknowledged the peer, so both were
  * synchronized (3.10.7.3 fourth, 3.10.7.4 fifth). */
-static void tcps__infer_handshake(tcps__ctx *x)
+static TCPS__HOT void tcps__infer_handshake(tcps__ctx *x)
 {
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
@@ -1054,7 +1062,7 @@ static void tcps__infer_handshake(tcps__ctx *x)
 
 /* The sender's side of one well-formed segment. Returns 1 if the receiver's
  * side is still to do (everything but an RST, which does both). */
-static int tcps__send(tcps__ctx *x)
+static TCPS__HOT int tcps__send(tcps__ctx *x)
 {
     tcps__peer *S = x->snd;
     const tcps_segment *seg = x->seg;
@@ -1544,7 +1552,12 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     }
     tcps__conn *c = x.c;
     out->conn_id = x.id + 1;
-    tcps__between(t, &x);
+    /* tcps__between() has nothing to do without an in-flight SYN, a running
+     * TIME_WAIT timer or a sender still in SYN_SENT */
+    if (c->p[0].pend_syn || c->p[1].pend_syn || x.snd->state == TCPS_SYN_SENT ||
+        (t->cfg.time_wait_ns &&
+         (c->p[0].state == TCPS_TIME_WAIT || c->p[1].state == TCPS_TIME_WAIT)))
+        tcps__between(t, &x);
     for (int i = 0; i < 2; i++) {
         out->before[i] = c->p[i].state;
         out->cert_before[i] = c->p[i].cert;
