@@ -213,26 +213,110 @@ static tcpstate_foreign_field foreign_fields[FF_COUNT] = {
 
 /* ---- File-scoped state ---------------------------------------------------------------- */
 
-/* What is kept per TCP layer of a frame: the tracker record, compacted. */
+/* Per-frame memory is what limits the capture size Wireshark can open, so each tracked TCP
+ * layer keeps 16 bytes (tcpstate_entry), in fixed-size chunks (no doubling, no slack); the
+ * rest of the tracker's record is rebuilt when a frame is shown:
+ * - events: most frames have none, and a capture has few distinct sets of events, so the
+ *   entry holds an index into a table of the distinct sets (event_sets);
+ * - the payload length: 16 bits, larger ones in a sorted side table (big_lens);
+ * - entered[i], the frame where endpoint i entered its state: an endpoint's state only
+ *   moves forward, so a connection has a bounded number of transitions; each connection
+ *   keeps a backward-linked list of them (tcpstate_transition), and a frame's entered[i]
+ *   is the latest transition of endpoint i at or before that frame. */
+
+/* A vector in fixed-size chunks: appending never moves or copies what is stored. */
+#define TCPSTATE_CHUNK_BITS 12
+#define TCPSTATE_CHUNK_LEN (1u << TCPSTATE_CHUNK_BITS)
+
+typedef struct {
+    GPtrArray *chunks; /* of TCPSTATE_CHUNK_LEN elements each */
+    guint len;
+    guint elem_size;
+} tcpstate_vec;
+
+static void vec_init(tcpstate_vec *v, guint elem_size) {
+    v->chunks = g_ptr_array_new_with_free_func(g_free);
+    v->len = 0;
+    v->elem_size = elem_size;
+}
+
+static void vec_clear(tcpstate_vec *v) {
+    if (v->chunks != NULL)
+        g_ptr_array_free(v->chunks, TRUE);
+    v->chunks = NULL;
+    v->len = 0;
+}
+
+static inline void *vec_at(const tcpstate_vec *v, guint i) {
+    return (char *)g_ptr_array_index(v->chunks, i >> TCPSTATE_CHUNK_BITS) +
+           (gsize)(i & (TCPSTATE_CHUNK_LEN - 1)) * v->elem_size;
+}
+
+/* A new zeroed element at the end. */
+static void *vec_push(tcpstate_vec *v) {
+    void *p;
+
+    if ((v->len & (TCPSTATE_CHUNK_LEN - 1)) == 0)
+        g_ptr_array_add(v->chunks, g_malloc((gsize)TCPSTATE_CHUNK_LEN * v->elem_size));
+    p = vec_at(v, v->len++);
+    memset(p, 0, v->elem_size);
+    return p;
+}
+
+/* What is kept per tracked TCP layer: 16 bytes. */
 typedef struct {
     uint32_t frame;
     uint32_t conn_id;
-    uint32_t entered[2];
-    uint32_t events; /* TCPS_EVENT_BIT(ev) */
-    uint8_t before[2];
-    uint8_t after[2];
-    uint8_t cert[2];
-    uint8_t sender;
-    uint8_t roles_assumed;
-    uint8_t flags; /* the segment's TCP flags and payload length, for the flow graph */
-    uint32_t len;
+    uint32_t bits;      /* TCPSTATE_EB_*: before, after, cert, sender, roles_assumed, TCP flags */
+    uint16_t len;       /* payload length; TCPSTATE_ESCAPE: in big_lens */
+    uint16_t event_set; /* index into event_sets, 0 = no events; TCPSTATE_ESCAPE: in odd_events */
 } tcpstate_entry;
 
+G_STATIC_ASSERT(sizeof(tcpstate_entry) == 16);
 G_STATIC_ASSERT(TCPS_EVENT_COUNT <= 32);
+G_STATIC_ASSERT(TCPS_STATE_COUNT <= 16);
+G_STATIC_ASSERT(TCPS_CERT_COUNT <= 4);
+
+/* Bit positions in tcpstate_entry.bits. */
+#define TCPSTATE_EB_BEFORE(i) (4 * (i))     /* 4 bits each */
+#define TCPSTATE_EB_AFTER(i) (8 + 4 * (i))  /* 4 bits each */
+#define TCPSTATE_EB_CERT(i) (16 + 2 * (i))  /* 2 bits each */
+#define TCPSTATE_EB_SENDER 20
+#define TCPSTATE_EB_ROLES 21
+#define TCPSTATE_EB_FLAGS 22 /* 8 bits */
+#define TCPSTATE_ESCAPE 0xffffu
+
+/* Rare values of an entry, by entry index (sorted: appended in first-pass order). */
+typedef struct {
+    guint32 index;
+    guint32 value;
+} tcpstate_side;
+
+/* One change of entered[i] of a connection. */
+typedef struct {
+    guint32 frame; /* the new entered[i] */
+    guint32 prev;  /* TCPSTATE_TR_SIDE if i is the server | 1 + index of the connection's
+                      previous transition, 0 for none */
+} tcpstate_transition;
+
+#define TCPSTATE_TR_SIDE 0x80000000u
+#define TCPSTATE_TR_MAX 0x7ffffffeu
+
+/* Per connection (conn_id - 1). */
+typedef struct {
+    guint32 first_frame; /* entered[0] and entered[1] before any transition */
+    guint32 last;        /* 1 + index of the latest transition, 0 for none */
+} tcpstate_conn;
 
 static tcps_tracker *tracker;
 /* tcpstate_entry, in first-pass order (by frame number); several per frame with tunnels. */
-static GArray *entries;
+static tcpstate_vec entries;
+static tcpstate_vec transitions; /* tcpstate_transition */
+static tcpstate_vec conns;       /* tcpstate_conn */
+static GArray *event_sets;       /* guint32 event masks; [0] = 0 */
+static GHashTable *event_set_index; /* mask -> index in event_sets */
+static GArray *odd_events;       /* tcpstate_side: masks beyond TCPSTATE_ESCAPE - 1 sets */
+static GArray *big_lens;         /* tcpstate_side: payload lengths >= TCPSTATE_ESCAPE */
 /* Highest frame fed to the tracker: a frame is never fed twice. */
 static guint32 last_fed_frame;
 /* tcpstate_bad, in first-pass order: malformed TCP layers, for the expert infos. */
@@ -241,6 +325,192 @@ typedef struct {
     guint32 reason; /* tcpstate_bad_reason */
 } tcpstate_bad;
 static GArray *bad_layers;
+
+/* The record of one entry, as the tracker gave it (cert_before and ended are not kept),
+ * with the segment's flags and length: the tap payload (tcpstate-plugin.h). */
+typedef struct {
+    guint index; /* in entries */
+    guint32 frame;
+    gboolean have_entered; /* info.rec.entered filled (entry_entered) */
+    tcpstate_tap_info info;
+} tcpstate_view;
+
+static void storage_init(void) {
+    guint32 none = 0;
+
+    vec_init(&entries, (guint)sizeof(tcpstate_entry));
+    vec_init(&transitions, (guint)sizeof(tcpstate_transition));
+    vec_init(&conns, (guint)sizeof(tcpstate_conn));
+    event_sets = g_array_new(FALSE, FALSE, (guint)sizeof(guint32));
+    g_array_append_val(event_sets, none);
+    event_set_index = g_hash_table_new(g_direct_hash, g_direct_equal);
+    odd_events = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
+    big_lens = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
+    bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
+}
+
+static void storage_free(void) {
+    vec_clear(&entries);
+    vec_clear(&transitions);
+    vec_clear(&conns);
+    if (event_sets != NULL)
+        g_array_free(event_sets, TRUE);
+    event_sets = NULL;
+    if (event_set_index != NULL)
+        g_hash_table_destroy(event_set_index);
+    event_set_index = NULL;
+    if (odd_events != NULL)
+        g_array_free(odd_events, TRUE);
+    odd_events = NULL;
+    if (big_lens != NULL)
+        g_array_free(big_lens, TRUE);
+    big_lens = NULL;
+    if (bad_layers != NULL)
+        g_array_free(bad_layers, TRUE);
+    bad_layers = NULL;
+}
+
+static guint16 event_set_of(guint32 events, guint index) {
+    gpointer found;
+    tcpstate_side side = {index, events};
+
+    if (events == 0)
+        return 0;
+    /* event_sets[0] = 0 and events != 0: a lookup result of 0 means "absent". */
+    found = g_hash_table_lookup(event_set_index, GUINT_TO_POINTER(events));
+    if (found != NULL)
+        return (guint16)GPOINTER_TO_UINT(found);
+    if (event_sets->len < TCPSTATE_ESCAPE) {
+        guint16 set = (guint16)event_sets->len;
+        g_array_append_val(event_sets, events);
+        g_hash_table_insert(event_set_index, GUINT_TO_POINTER(events), GUINT_TO_POINTER(set));
+        return set;
+    }
+    g_array_append_val(odd_events, side);
+    return TCPSTATE_ESCAPE;
+}
+
+/* The value for entry index in a side table. */
+static guint32 side_value(const GArray *side, guint index) {
+    guint lo = 0, hi = side->len;
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if (g_array_index(side, tcpstate_side, mid).index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < side->len ? g_array_index(side, tcpstate_side, lo).value : 0;
+}
+
+static tcpstate_conn *conn_of(guint32 conn_id) {
+    return conn_id != 0 && conn_id <= conns.len ? (tcpstate_conn *)vec_at(&conns, conn_id - 1)
+                                                : NULL;
+}
+
+/* entered[who] of connection c for a segment of frame: the latest transition of who at
+ * or before frame. Transitions are recorded when a record first shows a new entered[who]
+ * and hold that frame number, which is never after the record's frame. */
+static guint32 conn_entered(const tcpstate_conn *c, int who, guint32 frame) {
+    guint32 t = c->last;
+
+    while (t != 0) {
+        const tcpstate_transition *tr = (const tcpstate_transition *)vec_at(&transitions, t - 1);
+        if ((tr->prev & TCPSTATE_TR_SIDE) == (who ? TCPSTATE_TR_SIDE : 0) && tr->frame <= frame)
+            return tr->frame;
+        t = tr->prev & ~TCPSTATE_TR_SIDE;
+    }
+    return c->first_frame;
+}
+
+/* Records the transitions rec shows for its connection. FALSE when out of room. */
+static gboolean note_transitions(const tcps_record *rec, guint32 frame) {
+    tcpstate_conn *c;
+
+    if (rec->conn_id == 0)
+        return FALSE;
+    while (conns.len < rec->conn_id)
+        vec_push(&conns);
+    c = conn_of(rec->conn_id);
+    if (c->first_frame == 0)
+        c->first_frame = rec->entered[0];
+    for (int i = 0; i < 2; i++) {
+        tcpstate_transition *tr;
+        if (rec->entered[i] == conn_entered(c, i, frame))
+            continue;
+        if (transitions.len >= TCPSTATE_TR_MAX)
+            return FALSE;
+        tr = (tcpstate_transition *)vec_push(&transitions);
+        tr->frame = rec->entered[i];
+        tr->prev = (i ? TCPSTATE_TR_SIDE : 0) | c->last;
+        c->last = transitions.len;
+    }
+    return TRUE;
+}
+
+static void store_record(const tcps_record *rec, const tcps_segment *seg) {
+    tcpstate_entry *e;
+    guint index = entries.len;
+    guint32 bits = 0;
+
+    if (index == G_MAXUINT || !note_transitions(rec, seg->frame))
+        return; /* 2^32 layers or 2^31 transitions: beyond what a capture file can hold */
+    for (int i = 0; i < 2; i++) {
+        bits |= (guint32)(rec->before[i] & 0xf) << TCPSTATE_EB_BEFORE(i);
+        bits |= (guint32)(rec->after[i] & 0xf) << TCPSTATE_EB_AFTER(i);
+        bits |= (guint32)(rec->cert[i] & 0x3) << TCPSTATE_EB_CERT(i);
+    }
+    bits |= (guint32)(rec->sender & 1) << TCPSTATE_EB_SENDER;
+    bits |= (guint32)(rec->roles_assumed & 1) << TCPSTATE_EB_ROLES;
+    bits |= (guint32)seg->flags << TCPSTATE_EB_FLAGS;
+    e = (tcpstate_entry *)vec_push(&entries);
+    e->frame = seg->frame;
+    e->conn_id = rec->conn_id;
+    e->bits = bits;
+    e->event_set = event_set_of((guint32)rec->events, index);
+    if (seg->len < TCPSTATE_ESCAPE) {
+        e->len = (guint16)seg->len;
+    } else {
+        tcpstate_side side = {index, seg->len};
+        e->len = TCPSTATE_ESCAPE;
+        g_array_append_val(big_lens, side);
+    }
+}
+
+/* The view of entry index, without entered[] (entry_entered). */
+static void entry_view(guint index, tcpstate_view *v) {
+    const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&entries, index);
+    tcps_record *rec = &v->info.rec;
+    guint32 bits = e->bits;
+
+    memset(v, 0, sizeof *v);
+    v->index = index;
+    v->frame = e->frame;
+    rec->conn_id = e->conn_id;
+    for (int i = 0; i < 2; i++) {
+        rec->before[i] = (guint8)((bits >> TCPSTATE_EB_BEFORE(i)) & 0xf);
+        rec->after[i] = (guint8)((bits >> TCPSTATE_EB_AFTER(i)) & 0xf);
+        rec->cert[i] = (guint8)((bits >> TCPSTATE_EB_CERT(i)) & 0x3);
+    }
+    rec->sender = (guint8)((bits >> TCPSTATE_EB_SENDER) & 1);
+    rec->roles_assumed = (guint8)((bits >> TCPSTATE_EB_ROLES) & 1);
+    v->info.flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
+    rec->events = e->event_set == TCPSTATE_ESCAPE ? side_value(odd_events, index)
+                                                  : g_array_index(event_sets, guint32, e->event_set);
+    v->info.len = e->len == TCPSTATE_ESCAPE ? side_value(big_lens, index) : e->len;
+}
+
+/* Fills v->info.rec.entered. */
+static void entry_entered(tcpstate_view *v) {
+    const tcpstate_conn *c = conn_of(v->info.rec.conn_id);
+
+    if (v->have_entered)
+        return;
+    v->have_entered = TRUE;
+    for (int i = 0; i < 2; i++)
+        v->info.rec.entered[i] = c != NULL ? conn_entered(c, i, v->frame) : 0;
+}
 
 /* ---- First pass: fields to segments --------------------------------------------------- */
 
@@ -348,25 +618,6 @@ static void note_bad(guint32 frame, tcpstate_bad_reason reason) {
     g_array_append_val(bad_layers, b);
 }
 
-static void store_record(const tcps_record *rec, const tcps_segment *seg) {
-    tcpstate_entry e;
-
-    memset(&e, 0, sizeof e);
-    e.frame = seg->frame;
-    e.flags = seg->flags;
-    e.len = seg->len;
-    e.conn_id = rec->conn_id;
-    e.events = (uint32_t)rec->events;
-    for (int i = 0; i < 2; i++) {
-        e.entered[i] = rec->entered[i];
-        e.before[i] = rec->before[i];
-        e.after[i] = rec->after[i];
-        e.cert[i] = rec->cert[i];
-    }
-    e.sender = rec->sender;
-    e.roles_assumed = rec->roles_assumed;
-    g_array_append_val(entries, e);
-}
 
 /* First pass: one segment per TCP layer of the frame, fed to the tracker. */
 static void track_frame(packet_info *pinfo, proto_tree *tree) {
@@ -413,21 +664,29 @@ static void track_frame(packet_info *pinfo, proto_tree *tree) {
 
 /* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
 
-/* Index of the first entry of a frame, or -1. Entries are sorted by frame. */
+/* Index of the first entry of a frame, or -1. Entries are sorted by frame; frames are
+ * mostly shown in order, so the entry after the previous answer is tried first. */
 static gint find_entries(guint32 frame) {
+    static guint hint;
     guint lo = 0;
-    guint hi = entries != NULL ? entries->len : 0;
+    guint hi = entries.len;
 
+    if (hint < entries.len &&
+        ((const tcpstate_entry *)vec_at(&entries, hint))->frame < frame) {
+        lo = hint + 1;
+        if (lo < entries.len && ((const tcpstate_entry *)vec_at(&entries, lo))->frame >= frame)
+            hi = lo;
+    }
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(entries, tcpstate_entry, mid).frame < frame)
+        if (((const tcpstate_entry *)vec_at(&entries, mid))->frame < frame)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (entries == NULL || lo >= entries->len ||
-        g_array_index(entries, tcpstate_entry, lo).frame != frame)
+    if (lo >= entries.len || ((const tcpstate_entry *)vec_at(&entries, lo))->frame != frame)
         return -1;
+    hint = lo;
     return (gint)lo;
 }
 
@@ -454,79 +713,104 @@ static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int
 }
 
 /* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT" */
-static const char *summary_string(wmem_allocator_t *scope, const tcpstate_entry *e) {
+static const char *summary_string(wmem_allocator_t *scope, const tcps_record *rec) {
     wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
     static const char *const who[2] = {"client", "server"};
 
     for (int i = 0; i < 2; i++) {
         wmem_strbuf_append_printf(sb, "%s%s ", i ? ", " : "", who[i]);
-        if (e->before[i] != e->after[i])
-            wmem_strbuf_append_printf(sb, "%s -> ", state_name(e->before[i]));
-        wmem_strbuf_append(sb, state_name(e->after[i]));
+        if (rec->before[i] != rec->after[i])
+            wmem_strbuf_append_printf(sb, "%s -> ", state_name(rec->before[i]));
+        wmem_strbuf_append(sb, state_name(rec->after[i]));
     }
     return wmem_strbuf_get_str(sb);
 }
 
-/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]" */
-static void append_info(packet_info *pinfo, const tcpstate_entry *e) {
-    wmem_strbuf_t *sb = wmem_strbuf_new(pinfo->pool, " [");
-    static const char *const who[2] = {"C:", " S:"};
+/* "FIN_WAIT_2/CLOSE_WAIT" (sep "/") or "FIN_WAIT_2 / CLOSE_WAIT" (sep " / "). */
+static const char *pair_string(wmem_allocator_t *scope, const guint8 states[2], const char *sep) {
+    return wmem_strdup_printf(scope, "%s%s%s", state_name(states[0]), sep, state_name(states[1]));
+}
 
+/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]" */
+static void append_info(packet_info *pinfo, const tcps_record *rec) {
+    static const char *const who[2] = {" [C:", " S:"};
+    char buf[128];
+
+    if (pinfo->cinfo == NULL)
+        return;
+    buf[0] = '\0';
     for (int i = 0; i < 2; i++) {
-        wmem_strbuf_append(sb, who[i]);
-        if (e->before[i] != e->after[i])
-            wmem_strbuf_append_printf(sb, "%s->", state_name(e->before[i]));
-        wmem_strbuf_append(sb, state_name(e->after[i]));
+        g_strlcat(buf, who[i], sizeof buf);
+        if (rec->before[i] != rec->after[i]) {
+            g_strlcat(buf, state_name(rec->before[i]), sizeof buf);
+            g_strlcat(buf, "->", sizeof buf);
+        }
+        g_strlcat(buf, state_name(rec->after[i]), sizeof buf);
     }
-    wmem_strbuf_append_c(sb, ']');
-    col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(sb));
+    g_strlcat(buf, "]", sizeof buf);
+    col_append_str(pinfo->cinfo, COL_INFO, buf);
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
 
 static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-                              const tcpstate_entry *e, int who) {
+                              tcpstate_view *v, int who, gboolean visible) {
     static const char *const label[2] = {"Client", "Server"};
-    const char *endpoint = endpoint_string(pinfo->pool, e->conn_id, who);
+    const tcps_record *rec = &v->info.rec;
+    const char *endpoint = NULL;
     proto_tree *sub;
     proto_item *pi;
 
-    sub = proto_tree_add_subtree_format(
-        tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server, NULL,
-        "%s %s: %s (%s), since frame %u", label[who], endpoint != NULL ? endpoint : "?",
-        state_name(e->after[who]), val_to_str_const(e->cert[who], tcpstate_certainty_vals, "?"),
-        e->entered[who]);
+    entry_entered(v);
+    if (visible || proto_field_is_referenced(tree, hf_tcpstate_endpoint[who]))
+        endpoint = endpoint_string(pinfo->pool, rec->conn_id, who);
+    if (visible)
+        sub = proto_tree_add_subtree_format(
+            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
+            NULL, "%s %s: %s (%s), since frame %u", label[who],
+            endpoint != NULL ? endpoint : "?", state_name(rec->after[who]),
+            val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
+    else /* a text item in a tree nobody sees: not even created */
+        sub = proto_tree_add_subtree(tree, tvb, 0, 0,
+                                     who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
+                                     NULL, label[who]);
     if (endpoint != NULL) {
         pi = proto_tree_add_string(sub, hf_tcpstate_endpoint[who], tvb, 0, 0, endpoint);
         proto_item_set_generated(pi);
     }
-    pi = proto_tree_add_uint(sub, hf_tcpstate_state[who], tvb, 0, 0, e->after[who]);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_state[who], tvb, 0, 0, rec->after[who]);
     proto_item_set_generated(pi);
-    pi = proto_tree_add_uint(sub, hf_tcpstate_prev[who], tvb, 0, 0, e->before[who]);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_prev[who], tvb, 0, 0, rec->before[who]);
     proto_item_set_generated(pi);
-    pi = proto_tree_add_uint(sub, hf_tcpstate_certainty[who], tvb, 0, 0, e->cert[who]);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_certainty[who], tvb, 0, 0, rec->cert[who]);
     proto_item_set_generated(pi);
-    pi = proto_tree_add_uint(sub, hf_tcpstate_entered[who], tvb, 0, 0, e->entered[who]);
+    pi = proto_tree_add_uint(sub, hf_tcpstate_entered[who], tvb, 0, 0, rec->entered[who]);
     proto_item_set_generated(pi);
 }
 
 /* Hindsight, known once the whole file was read: drawn on later passes only
- * (tshark -2, the GUI after loading), in its own subtree. */
+ * (tshark -2, the GUI after loading), in its own subtree; computed only when shown or
+ * asked for (a filter, a column, -T fields). */
 static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
-                          const tcpstate_entry *e) {
+                          const tcpstate_view *v, gboolean visible) {
+    const tcps_record *rec = &v->info.rec;
     guint8 hb[2], ha[2];
     proto_tree *ht;
     proto_item *pi;
-
     int known;
 
     if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL)
         return;
-    known = tcps_hindsight(tracker, e->conn_id, e->frame, hb, ha);
+    if (!visible && !proto_field_is_referenced(st, hf_tcpstate_hs_state[0]) &&
+        !proto_field_is_referenced(st, hf_tcpstate_hs_state[1]) &&
+        !proto_field_is_referenced(st, hf_tcpstate_hs_states) &&
+        !proto_field_is_referenced(st, hf_tcpstate_hs_prev_states))
+        return;
+    known = tcps_hindsight(tracker, rec->conn_id, v->frame, hb, ha);
     if (known == 0)
         return;
     if (known == 2) { /* no later evidence: hindsight is the causal record */
-        memcpy(hb, e->before, 2);
-        memcpy(ha, e->after, 2);
+        memcpy(hb, rec->before, 2);
+        memcpy(ha, rec->after, 2);
     }
     ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
                                        "Hindsight: client %s, server %s", state_name(ha[0]),
@@ -535,84 +819,77 @@ static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
         pi = proto_tree_add_uint(ht, hf_tcpstate_hs_state[i], tvb, 0, 0, ha[i]);
         proto_item_set_generated(pi);
     }
-    pi = proto_tree_add_string(
-        ht, hf_tcpstate_hs_states, tvb, 0, 0,
-        wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(ha[0]), state_name(ha[1])));
+    pi = proto_tree_add_string(ht, hf_tcpstate_hs_states, tvb, 0, 0,
+                               pair_string(pinfo->pool, ha, "/"));
     proto_item_set_generated(pi);
-    pi = proto_tree_add_string(
-        ht, hf_tcpstate_hs_prev_states, tvb, 0, 0,
-        wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(hb[0]), state_name(hb[1])));
+    pi = proto_tree_add_string(ht, hf_tcpstate_hs_prev_states, tvb, 0, 0,
+                               pair_string(pinfo->pool, hb, "/"));
     proto_item_set_generated(pi);
 }
 
-/* The tree; with no tree (tshark -2 second pass) only the expert infos. */
-static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_entry *e) {
-    gboolean changed = e->before[0] != e->after[0] || e->before[1] != e->after[1];
+/* A string field, formatted only if someone can see or use it. */
+static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *pinfo,
+                           const guint8 states[2], const char *sep, gboolean hidden) {
+    proto_item *pi;
+
+    if (!proto_field_is_referenced(st, hf))
+        return;
+    pi = proto_tree_add_string(st, hf, tvb, 0, 0, pair_string(pinfo->pool, states, sep));
+    proto_item_set_generated(pi);
+    if (hidden)
+        proto_item_set_hidden(pi);
+}
+
+/* The tree; with no tree (tshark -2 second pass) only the expert infos. Strings are
+ * formatted only when the tree is shown or a filter, column or -e asks for the field. */
+static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
+    const tcps_record *rec = &v->info.rec;
+    gboolean changed = rec->before[0] != rec->after[0] || rec->before[1] != rec->after[1];
     proto_tree *st = NULL;
     proto_item *pi;
 
     if (tree != NULL) {
-        proto_item *ti = proto_tree_add_protocol_format(
-            tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s", summary_string(pinfo->pool, e));
+        gboolean visible = PTREE_DATA(tree)->visible;
+        proto_item *ti;
+        if (proto_field_is_referenced(tree, proto_tcpstate))
+            ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
+                                                summary_string(pinfo->pool, rec));
+        else
+            ti = proto_tree_add_item(tree, proto_tcpstate, tvb, 0, 0, ENC_NA);
         st = proto_item_add_subtree(ti, ett_tcpstate);
-        pi = proto_tree_add_uint(st, hf_tcpstate_conn, tvb, 0, 0, e->conn_id);
+        pi = proto_tree_add_uint(st, hf_tcpstate_conn, tvb, 0, 0, rec->conn_id);
         proto_item_set_generated(pi);
-        pi = proto_tree_add_uint(st, hf_tcpstate_sender, tvb, 0, 0, e->sender);
+        pi = proto_tree_add_uint(st, hf_tcpstate_sender, tvb, 0, 0, rec->sender);
         proto_item_set_generated(pi);
-        pi = proto_tree_add_string(st, hf_tcpstate_states, tvb, 0, 0,
-                                   wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(e->after[0]),
-                                                      state_name(e->after[1])));
-        proto_item_set_generated(pi);
-        pi = proto_tree_add_string(st, hf_tcpstate_pair, tvb, 0, 0,
-                                   wmem_strdup_printf(pinfo->pool, "%s / %s",
-                                                      state_name(e->after[0]),
-                                                      state_name(e->after[1])));
-        proto_item_set_generated(pi);
-        proto_item_set_hidden(pi);
-        pi =
-            proto_tree_add_string(st, hf_tcpstate_prev_states, tvb, 0, 0,
-                                  wmem_strdup_printf(pinfo->pool, "%s/%s", state_name(e->before[0]),
-                                                     state_name(e->before[1])));
-        proto_item_set_generated(pi);
+        add_pair_field(st, hf_tcpstate_states, tvb, pinfo, rec->after, "/", FALSE);
+        add_pair_field(st, hf_tcpstate_pair, tvb, pinfo, rec->after, " / ", TRUE);
+        add_pair_field(st, hf_tcpstate_prev_states, tvb, pinfo, rec->before, "/", FALSE);
         pi = proto_tree_add_boolean(st, hf_tcpstate_changed, tvb, 0, 0, changed);
         proto_item_set_generated(pi);
-        add_endpoint_tree(st, tvb, pinfo, e, TCPS_CLIENT);
-        add_endpoint_tree(st, tvb, pinfo, e, TCPS_SERVER);
-        add_hindsight(st, tvb, pinfo, e);
+        add_endpoint_tree(st, tvb, pinfo, v, TCPS_CLIENT, visible);
+        add_endpoint_tree(st, tvb, pinfo, v, TCPS_SERVER, visible);
+        add_hindsight(st, tvb, pinfo, v, visible);
     }
-    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
-        if (!(e->events & (UINT32_C(1) << ev)))
-            continue;
+    for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
+         ev = g_bit_nth_lsf((gulong)rec->events, ev)) {
         pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
         proto_item_set_generated(pi);
         expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
     }
-    pi = proto_tree_add_boolean(st, hf_tcpstate_roles_assumed, tvb, 0, 0, e->roles_assumed);
+    pi = proto_tree_add_boolean(st, hf_tcpstate_roles_assumed, tvb, 0, 0, rec->roles_assumed);
     proto_item_set_generated(pi);
 }
 
 /* The tap payload (tcpstate-plugin.h): the record as the tracker gave it (cert_before and
  * ended are not kept) and the segment's flags and length. */
-static void queue_tap(packet_info *pinfo, const tcpstate_entry *e) {
+static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
     tcpstate_tap_info *info;
-    tcps_record *rec;
 
     if (!have_tap_listener(tcpstate_tap))
         return;
-    info = wmem_new0(pinfo->pool, tcpstate_tap_info);
-    info->flags = e->flags;
-    info->len = e->len;
-    rec = &info->rec;
-    rec->events = e->events;
-    rec->conn_id = e->conn_id;
-    for (int i = 0; i < 2; i++) {
-        rec->entered[i] = e->entered[i];
-        rec->before[i] = e->before[i];
-        rec->after[i] = e->after[i];
-        rec->cert[i] = e->cert[i];
-    }
-    rec->sender = e->sender;
-    rec->roles_assumed = e->roles_assumed;
+    entry_entered(v);
+    info = wmem_new(pinfo->pool, tcpstate_tap_info);
+    *info = v->info;
     tap_queue_packet(tcpstate_tap, pinfo, info);
 }
 
@@ -627,6 +904,8 @@ static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
     };
     guint lo = 0, hi = bad_layers != NULL ? bad_layers->len : 0, n = 0;
 
+    if (hi == 0)
+        return 0;
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
         if (g_array_index(bad_layers, tcpstate_bad, mid).frame < pinfo->num)
@@ -634,7 +913,7 @@ static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
         else
             hi = mid;
     }
-    for (; bad_layers != NULL && lo < bad_layers->len; lo++, n++) {
+    for (; lo < bad_layers->len; lo++, n++) {
         const tcpstate_bad *b = &g_array_index(bad_layers, tcpstate_bad, lo);
         proto_item *ti;
         if (b->frame != pinfo->num)
@@ -660,14 +939,15 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     first = find_entries(pinfo->num);
     if (first < 0)
         return bad ? (int)tvb_captured_length(tvb) : 0;
-    for (guint i = (guint)first; i < entries->len; i++) {
-        const tcpstate_entry *e = &g_array_index(entries, tcpstate_entry, i);
-        if (e->frame != pinfo->num)
+    for (guint i = (guint)first; i < entries.len; i++) {
+        tcpstate_view v;
+        if (((const tcpstate_entry *)vec_at(&entries, i))->frame != pinfo->num)
             break;
+        entry_view(i, &v);
         if (pref_info_column)
-            append_info(pinfo, e);
-        add_tree(tree, tvb, pinfo, e);
-        queue_tap(pinfo, e);
+            append_info(pinfo, &v.info.rec);
+        add_tree(tree, tvb, pinfo, &v);
+        queue_tap(pinfo, &v);
     }
     return tvb_captured_length(tvb);
 }
@@ -683,8 +963,7 @@ static void tcpstate_init(void) {
     cfg.midstream = pref_midstream ? 1 : 0;
     cfg.vantage = (tcps_vantage)pref_vantage;
     tracker = tcps_new(&cfg);
-    entries = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_entry));
-    bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
+    storage_init();
     last_fed_frame = 0;
 
     for (int i = 0; i < FF_COUNT; i++) {
@@ -702,12 +981,7 @@ static void tcpstate_cleanup(void) {
     set_postdissector_wanted_hfids(tcpstate_handle, NULL);
     tcps_free(tracker);
     tracker = NULL;
-    if (entries != NULL)
-        g_array_free(entries, TRUE);
-    entries = NULL;
-    if (bad_layers != NULL)
-        g_array_free(bad_layers, TRUE);
-    bad_layers = NULL;
+    storage_free();
     last_fed_frame = 0;
 }
 
