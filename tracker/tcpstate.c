@@ -236,6 +236,11 @@ struct tcps_tracker {
     size_t nconns, nchunks;
     uint64_t *slots; /* open addressing: hash tag << 32 | conn index + 1; 0 = empty */
     size_t nslots, used;
+    /* Direct-mapped cache of slot values by hash, once the table outgrows
+     * the CPU caches: the connections in progress are found without
+     * touching the big table. An entry whose tuple matches is always its
+     * current connection (a new one for a tuple overwrites it). */
+    uint64_t *recent;
     uint8_t (*v6)[2][16]; /* IPv6 address pairs */
     size_t nv6, capv6;
     tcps__entry **echunks; /* hindsight log arena */
@@ -292,6 +297,7 @@ void tcps_free(tcps_tracker *t)
     free(t->chunks);
     free(t->echunks);
     free(t->slots);
+    free(t->recent);
     free(t->v6);
     free(t);
 }
@@ -380,15 +386,13 @@ static inline int tcps__match(const tcps_tracker *t, const tcps__conn *c, const 
 /* The slot of s's connection, or the empty slot where it would go; *tag is
  * the hash tag kept beside the index so other connections are not touched;
  * *sender is tcps__match() of the connection found. */
-static TCPS__HOT uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint32_t *tag,
+static TCPS__HOT uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint64_t h,
                                            int *sender)
 {
     if (!t->nslots)
         return NULL;
     size_t mask = t->nslots - 1;
-    uint64_t h = tcps__hash_tuple(s->src, s->sport, s->dst, s->dport, s->family, s->zone);
     uint32_t tg = (uint32_t)(h >> 32);
-    *tag = tg;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         uint64_t v = t->slots[i];
         if (v == 0)
@@ -397,6 +401,30 @@ static TCPS__HOT uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *
             (*sender = tcps__match(t, tcps__conn_at(t, (uint32_t)v - 1), s)) >= 0)
             return &t->slots[i];
     }
+}
+
+static TCPS__HOT uint64_t tcps__hash_seg(const tcps_segment *s)
+{
+    return tcps__hash_tuple(s->src, s->sport, s->dst, s->dport, s->family, s->zone);
+}
+
+#define TCPS__RECENT (1u << 15) /* entries of t->recent: 256 KiB */
+
+/* The slot value (tag << 32 | index + 1) of s's connection, 0 if none;
+ * *sender as tcps__match(). */
+static TCPS__HOT uint64_t tcps__find(tcps_tracker *t, const tcps_segment *s, uint64_t h,
+                                     int *sender)
+{
+    uint64_t *r = t->recent ? &t->recent[h & (TCPS__RECENT - 1)] : NULL;
+    if (r && *r && (uint32_t)(*r >> 32) == (uint32_t)(h >> 32) &&
+        (*sender = tcps__match(t, tcps__conn_at(t, (uint32_t)*r - 1), s)) >= 0)
+        return *r;
+    uint64_t *slot = tcps__find_slot(t, s, h, sender);
+    if (!slot || !*slot)
+        return 0;
+    if (r)
+        *r = *slot;
+    return *slot;
 }
 
 static int tcps__grow_slots(tcps_tracker *t)
@@ -419,6 +447,8 @@ static int tcps__grow_slots(tcps_tracker *t)
     free(t->slots);
     t->slots = slots;
     t->nslots = n;
+    if (!t->recent && n >= 4 * TCPS__RECENT)
+        t->recent = calloc(TCPS__RECENT, sizeof(*t->recent)); /* NULL: not used */
     return 0;
 }
 
@@ -468,14 +498,17 @@ static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is
         memcpy(t->v6[v6][ci], s->src, 16);
         memcpy(t->v6[v6][!ci], s->dst, 16);
     }
-    uint32_t tag;
     int sender;
-    uint64_t *slot = tcps__find_slot(t, s, &tag, &sender);
+    uint64_t h = tcps__hash_seg(s);
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t *slot = tcps__find_slot(t, s, h, &sender);
     if (*slot == 0)
         t->used++;
     long idx = (long)t->nconns++;
     tcps__conn *c = tcps__conn_at(t, (size_t)idx);
     *slot = (uint64_t)tag << 32 | ((uint32_t)idx + 1);
+    if (t->recent)
+        t->recent[h & (TCPS__RECENT - 1)] = *slot;
     memset(c, 0, sizeof(*c));
     c->family = s->family;
     c->zone = s->zone;
@@ -971,13 +1004,13 @@ static void tcps__end_time_wait(tcps__conn *c, const tcps_segment *s)
     }
 }
 
-/* The connection of s (slot and sender from tcps__find_slot(), slot NULL
- * when the table is empty), or a new one. */
+/* The connection of s (slot value and sender from tcps__find(), 0 when
+ * none), or a new one. */
 static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ctx *x, int bad,
-                                const uint64_t *slot, int sender)
+                                uint64_t found, int sender)
 {
-    tcps__conn *c = (slot && *slot) ? tcps__conn_at(t, (uint32_t)*slot - 1) : NULL;
-    x->id = c ? (uint32_t)*slot - 1 : 0;
+    tcps__conn *c = found ? tcps__conn_at(t, (uint32_t)found - 1) : NULL;
+    x->id = c ? (uint32_t)found - 1 : 0;
     int fresh = 0, reuse = 0;
     if (!c && bad)
         return NULL; /* an invalid segment creates no connection (no TCB at either end) */
@@ -1527,11 +1560,10 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     memset(out, 0, sizeof(*out));
     if (!t || !seg || (seg->family != 4 && seg->family != 6))
         return 0;
-    uint32_t tag;
     int sender = -1;
-    uint64_t *slot = tcps__find_slot(t, seg, &tag, &sender);
-    if (slot && *slot && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
-        uint32_t id = (uint32_t)*slot - 1;
+    uint64_t found = tcps__find(t, seg, tcps__hash_seg(seg), &sender);
+    if (found && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
+        uint32_t id = (uint32_t)found - 1;
         tcps__conn *c = tcps__conn_at(t, id);
         const tcps__peer *p = c->p;
         if (p[0].state == TCPS_ESTABLISHED && p[1].state == TCPS_ESTABLISHED && !p[0].ended &&
@@ -1545,7 +1577,7 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     x.end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
             ((seg->flags & TCPS_FIN) ? 1u : 0u);
     int bad = tcps__bad_flags(seg->flags);
-    if (!tcps__lookup(t, seg, &x, bad, slot, sender)) {
+    if (!tcps__lookup(t, seg, &x, bad, found, sender)) {
         if (bad)
             out->events = TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS);
         return 0;
