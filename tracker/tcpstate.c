@@ -151,7 +151,8 @@ static int tcps__arc(int state, enum tcps__input in)
  * Memory is what a capture of millions of connections costs: a connection is
  * 176 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
  * address pairs live in a side table; the hindsight log is one shared arena
- * of 24-byte entries linked per connection. */
+ * of 20-byte entries linked per connection (and their times beside them when
+ * a TIME_WAIT timer is configured). */
 typedef struct tcps__peer {
     uint32_t isn;     /* sequence number of its SYN */
     uint32_t snd_nxt; /* highest sequence end it sent (SYN and FIN count one) */
@@ -183,10 +184,11 @@ typedef struct tcps__peer {
 enum { TCPS__PROOF_NONE, TCPS__PROOF_SYN, TCPS__PROOF_FIN };
 #define TCPS__NONE 0xff
 
-/* A significant segment kept for the hindsight replay. */
+/* A significant segment kept for the hindsight replay. Its time (ms since
+ * the connection's first segment) matters only to a TIME_WAIT timer: it is
+ * kept beside it, in tchunks, only when one is configured. */
 typedef struct tcps__entry {
     uint32_t frame, seq, ack;
-    uint32_t time_ms; /* since the connection's first segment */
     uint32_t next;    /* next entry of the connection + 1; 0 = last */
     uint16_t len;     /* payload, saturated (only a FIN's or SYN's matters) */
     uint8_t flags;
@@ -244,6 +246,7 @@ struct tcps_tracker {
     uint8_t (*v6)[2][16]; /* IPv6 address pairs */
     size_t nv6, capv6;
     tcps__entry **echunks; /* hindsight log arena */
+    uint32_t **tchunks;    /* the entries' times, with a TIME_WAIT timer; else NULL */
     size_t nentries, nechunks;
 };
 
@@ -292,8 +295,12 @@ void tcps_free(tcps_tracker *t)
         free(tcps__conn_at(t, i)->tl);
     for (size_t i = 0; i < t->nchunks; i++)
         free(t->chunks[i]);
-    for (size_t i = 0; i < t->nechunks; i++)
+    for (size_t i = 0; i < t->nechunks; i++) {
         free(t->echunks[i]);
+        if (t->tchunks)
+            free(t->tchunks[i]);
+    }
+    free(t->tchunks);
     free(t->chunks);
     free(t->echunks);
     free(t->slots);
@@ -1135,7 +1142,21 @@ static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, 
             return -1;
         }
         t->echunks = ch;
+        if (t->cfg.time_wait_ns) {
+            uint32_t **tc = realloc(t->tchunks, (t->nechunks + 1) * sizeof(*tc));
+            if (!tc) {
+                c->hs_overflow = 1;
+                return -1;
+            }
+            t->tchunks = tc;
+            if (!(tc[t->nechunks] = malloc(TCPS__ECHUNK * sizeof(uint32_t)))) {
+                c->hs_overflow = 1;
+                return -1;
+            }
+        }
         if (!(ch[t->nechunks] = malloc(TCPS__ECHUNK * sizeof(tcps__entry)))) {
+            if (t->tchunks)
+                free(t->tchunks[t->nechunks]);
             c->hs_overflow = 1;
             return -1;
         }
@@ -1146,7 +1167,8 @@ static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, 
     e->frame = s->frame;
     e->seq = s->seq;
     e->ack = s->ack;
-    e->time_ms = tcps__rel(c, s->time_ns, 1000000u);
+    if (t->tchunks)
+        t->tchunks[i / TCPS__ECHUNK][i % TCPS__ECHUNK] = tcps__rel(c, s->time_ns, 1000000u);
     e->next = 0;
     e->len = (uint16_t)(s->len > UINT16_MAX ? UINT16_MAX : s->len);
     e->flags = s->flags;
@@ -1159,19 +1181,24 @@ static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, 
     return c->nlog++;
 }
 
-/* Connection c's log, in order, into ents (at most TCPS__MAX_LOG). */
-static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entry **ents)
+/* Connection c's log, in order, into ents (at most TCPS__MAX_LOG), and
+ * their times into times (0 without a TIME_WAIT timer) unless NULL. */
+static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entry **ents,
+                          uint32_t *times)
 {
     int n = 0;
-    for (uint32_t i = c->log_head; i && n < TCPS__MAX_LOG; i = tcps__entry_at(t, i - 1)->next)
+    for (uint32_t i = c->log_head; i && n < TCPS__MAX_LOG; i = tcps__entry_at(t, i - 1)->next) {
+        if (times)
+            times[n] = t->tchunks ? t->tchunks[(i - 1) / TCPS__ECHUNK][(i - 1) % TCPS__ECHUNK] : 0;
         ents[n++] = tcps__entry_at(t, i - 1);
+    }
     return n;
 }
 
 static tcps__entry *tcps__log_get(tcps_tracker *t, const tcps__conn *c, uint8_t ord)
 {
     tcps__entry *ents[TCPS__MAX_LOG];
-    return ord < tcps__log_list(t, c, ents) ? ents[ord] : NULL;
+    return ord < tcps__log_list(t, c, ents, NULL) ? ents[ord] : NULL;
 }
 
 static void tcps__mark_lost(tcps_tracker *t, tcps__conn *c, uint8_t ord)
@@ -1273,7 +1300,7 @@ static void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
 }
 
 static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tcps__entry *e,
-                            tcps_segment *s)
+                            uint32_t time_ms, tcps_segment *s)
 {
     size_t n = tcps__addr_len(c->family);
     int who = e->bits & TCPS__E_SERVER ? 1 : 0;
@@ -1289,7 +1316,7 @@ static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tc
     s->len = e->len;
     s->flags = e->flags;
     s->wscale = -1;
-    s->time_ns = c->base_ns + (uint64_t)e->time_ms * 1000000u;
+    s->time_ns = c->base_ns + (uint64_t)time_ms * 1000000u;
     s->frame = e->frame;
 }
 
@@ -1324,6 +1351,7 @@ typedef struct tcps__replay_state {
     const tcps__conn *c;
     tcps__conn *r;
     tcps__entry **ents;
+    uint32_t *times;
     int n;
     uint8_t pending[TCPS__MAX_LOG];
 } tcps__replay_state;
@@ -1346,7 +1374,7 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
         st->pending[best] = 0;
         tcps_segment seg;
         tcps__ctx x;
-        tcps__entry_seg(st->t, st->c, st->ents[best], &seg);
+        tcps__entry_seg(st->t, st->c, st->ents[best], st->times[best], &seg);
         tcps__replay_ctx(&x, st->r, st->ents[best], &seg);
         x.at = best_after;
         x.pos = 2;
@@ -1359,6 +1387,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
 {
     tcps__conn r;
     tcps__entry *ents[TCPS__MAX_LOG];
+    uint32_t times[TCPS__MAX_LOG];
     tcps__replay_state st;
     memset(&r, 0, sizeof(r));
     memset(&st, 0, sizeof(st));
@@ -1366,7 +1395,8 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
     st.c = c;
     st.r = &r;
     st.ents = ents;
-    st.n = tcps__log_list(t, c, ents);
+    st.times = times;
+    st.n = tcps__log_list(t, c, ents, times);
     r.family = c->family;
     r.zone = c->zone;
     memcpy(r.a, c->a, sizeof(r.a));
@@ -1377,7 +1407,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
     if (st.n == 0)
         return -1;
     tcps_segment first;
-    tcps__entry_seg(t, c, ents[0], &first);
+    tcps__entry_seg(t, c, ents[0], times[0], &first);
     /* No listener (refused) or an active open (simultaneous): never LISTEN. */
     int no_listen = (c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) |
                                   TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))) != 0;
@@ -1389,7 +1419,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
         tcps_segment seg;
         tcps__ctx x;
         tcps__replay_due(&st, e->frame);
-        tcps__entry_seg(t, c, e, &seg);
+        tcps__entry_seg(t, c, e, times[i], &seg);
         tcps__replay_ctx(&x, &r, e, &seg);
         x.at = e->frame;
         if (i == 0 && (seg.flags & (TCPS_SYN | TCPS_ACK)) != TCPS_SYN) {
