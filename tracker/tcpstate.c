@@ -390,9 +390,11 @@ static inline int tcps__match(const tcps_tracker *t, const tcps__conn *c, const 
     return -1;
 }
 
-/* The slot of s's connection, or the empty slot where it would go; *tag is
- * the hash tag kept beside the index so other connections are not touched;
- * *sender is tcps__match() of the connection found. */
+/* The slot of s's connection (h: its tcps__hash_seg()), or the empty slot
+ * where it would go; *sender is tcps__match() of the connection found. A
+ * slot keeps the hash's high 32 bits (the tag) beside the index, so other
+ * connections are not touched, and the tag alone places it: growing the
+ * table reads no connection. */
 static TCPS__HOT uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *s, uint64_t h,
                                            int *sender)
 {
@@ -400,7 +402,7 @@ static TCPS__HOT uint64_t *tcps__find_slot(tcps_tracker *t, const tcps_segment *
         return NULL;
     size_t mask = t->nslots - 1;
     uint32_t tg = (uint32_t)(h >> 32);
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)tg & mask;; i = (i + 1) & mask) {
         uint64_t v = t->slots[i];
         if (v == 0)
             return &t->slots[i];
@@ -443,10 +445,7 @@ static int tcps__grow_slots(tcps_tracker *t)
     for (size_t i = 0; i < t->nslots; i++) {
         if (!t->slots[i])
             continue;
-        const tcps__conn *c = tcps__conn_at(t, (uint32_t)t->slots[i] - 1);
-        uint64_t h = tcps__hash_tuple(tcps__addr(t, c, 0), c->port[0], tcps__addr(t, c, 1),
-                                      c->port[1], c->family, c->zone);
-        size_t k = (size_t)h & (n - 1);
+        size_t k = (size_t)(t->slots[i] >> 32) & (n - 1); /* the tag places it */
         while (slots[k])
             k = (k + 1) & (n - 1);
         slots[k] = t->slots[i];
@@ -475,7 +474,8 @@ static void tcps__init_peers(tcps__conn *c, const tcps_segment *s, int server_st
 
 /* Appends a connection for s with client = sender if sender_is_client;
  * returns its index, or -1 when out of memory. */
-static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is_client)
+static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, uint64_t h,
+                           int sender_is_client)
 {
     if (t->nconns >= UINT32_MAX - 1)
         return -1;
@@ -506,7 +506,6 @@ static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, int sender_is
         memcpy(t->v6[v6][!ci], s->dst, 16);
     }
     int sender;
-    uint64_t h = tcps__hash_seg(s);
     uint32_t tag = (uint32_t)(h >> 32);
     uint64_t *slot = tcps__find_slot(t, s, h, &sender);
     if (*slot == 0)
@@ -545,6 +544,7 @@ typedef struct tcps__ctx {
     uint8_t pos;  /* where a change is recorded: 0 before, 1 after, 2 between */
     uint32_t at;  /* frame a change is recorded at */
     uint32_t id;  /* connection index */
+    uint64_t h;   /* tcps__hash_seg(seg) */
 } tcps__ctx;
 
 static void tcps__point_add(tcps__ctx *x, const tcps__peer *p)
@@ -1029,7 +1029,7 @@ static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ct
         reuse = (c != NULL);
         if (reuse) /* RFC 1122 4.2.2.13: a SYN ends the old incarnation's TIME_WAIT */
             tcps__end_time_wait(c, s);
-        long idx = tcps__new_conn(t, s, is_client);
+        long idx = tcps__new_conn(t, s, x->h, is_client);
         if (idx < 0)
             return NULL;
         x->id = (uint32_t)idx;
@@ -1591,7 +1591,8 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     if (!t || !seg || (seg->family != 4 && seg->family != 6))
         return 0;
     int sender = -1;
-    uint64_t found = tcps__find(t, seg, tcps__hash_seg(seg), &sender);
+    uint64_t h = tcps__hash_seg(seg);
+    uint64_t found = tcps__find(t, seg, h, &sender);
     if (found && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
         uint32_t id = (uint32_t)found - 1;
         tcps__conn *c = tcps__conn_at(t, id);
@@ -1604,6 +1605,7 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     }
     memset(&x, 0, sizeof(x));
     x.seg = seg;
+    x.h = h;
     x.end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
             ((seg->flags & TCPS_FIN) ? 1u : 0u);
     int bad = tcps__bad_flags(seg->flags);
