@@ -458,9 +458,9 @@ static int tcps__grow_slots(tcps_tracker *t)
     return 0;
 }
 
+/* The peers of c (zeroed by the caller) before s. */
 static void tcps__init_peers(tcps__conn *c, const tcps_segment *s, int server_state)
 {
-    memset(c->p, 0, sizeof(c->p));
     for (int i = 0; i < 2; i++) {
         tcps__peer *p = &c->p[i];
         p->wscale = -1;
@@ -1584,25 +1584,12 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
         S->ack_fin_ord = (uint8_t)i;
 }
 
-int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
+/* tcps_process() for everything but the fast path (tcps__fast()): h, found
+ * and sender as tcps__find() gave them. */
+static TCPS__HOT int tcps__process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out,
+                                    uint64_t h, uint64_t found, int sender)
 {
     tcps__ctx x;
-    memset(out, 0, sizeof(*out));
-    if (!t || !seg || (seg->family != 4 && seg->family != 6))
-        return 0;
-    int sender = -1;
-    uint64_t h = tcps__hash_seg(seg);
-    uint64_t found = tcps__find(t, seg, h, &sender);
-    if (found && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
-        uint32_t id = (uint32_t)found - 1;
-        tcps__conn *c = tcps__conn_at(t, id);
-        const tcps__peer *p = c->p;
-        if (p[0].state == TCPS_ESTABLISHED && p[1].state == TCPS_ESTABLISHED && !p[0].ended &&
-            !p[1].ended) {
-            tcps__fast(t, c, id, sender, seg, out);
-            return 1;
-        }
-    }
     memset(&x, 0, sizeof(x));
     x.seg = seg;
     x.h = h;
@@ -1646,6 +1633,27 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     if (t->cfg.hindsight)
         tcps__log(t, &x, out);
     return 1;
+}
+
+int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!t || !seg || (seg->family != 4 && seg->family != 6))
+        return 0;
+    int sender = -1;
+    uint64_t h = tcps__hash_seg(seg);
+    uint64_t found = tcps__find(t, seg, h, &sender);
+    if (found && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
+        uint32_t id = (uint32_t)found - 1;
+        tcps__conn *c = tcps__conn_at(t, id);
+        const tcps__peer *p = c->p;
+        if (p[0].state == TCPS_ESTABLISHED && p[1].state == TCPS_ESTABLISHED && !p[0].ended &&
+            !p[1].ended) {
+            tcps__fast(t, c, id, sender, seg, out);
+            return 1;
+        }
+    }
+    return tcps__process(t, seg, out, h, found, sender);
 }
 
 int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_info *out)
