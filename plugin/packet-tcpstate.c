@@ -1,8 +1,9 @@
 /* packet-tcpstate.c: the Wireshark user interface of the tcpstate tracker.
  *
- * A postdissector: on the first pass it reads the primed TCP and IP fields of
- * each TCP layer of a frame, feeds them to the tracker (tracker/tcpstate.h) and
- * keeps the resulting record; on every pass it draws the "TCP state" tree, the
+ * On the first pass it reads the header of each TCP layer of a frame (a small
+ * dissector sits in front of TCP in the "ip.proto" table), and a postdissector
+ * feeds those segments to the tracker (tracker/tcpstate.h) and keeps the
+ * resulting record; on every pass it draws the "TCP state" tree, the
  * tcpstate.* fields, the expert infos and the Info column text from the stored
  * record, so one-pass tshark, tshark -2 and the GUI show the same thing.
  * All TCP reasoning lives in the tracker.
@@ -22,6 +23,7 @@
 
 #include <epan/address.h>
 #include <epan/expert.h>
+#include <epan/ipproto.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto.h>
@@ -46,6 +48,13 @@
 #define TCPSTATE_FI_UINT(fi) fvalue_get_uinteger((fi)->value)
 #else
 #define TCPSTATE_FI_UINT(fi) fvalue_get_uinteger(&(fi)->value)
+#endif
+
+/* tvb_get_guint8 is deprecated from 4.4 on, tvb_get_uint8 absent in 4.0. */
+#if TCPSTATE_WS_AT_LEAST(4, 4)
+#define TCPSTATE_TVB_U8(tvb, off) tvb_get_uint8((tvb), (off))
+#else
+#define TCPSTATE_TVB_U8(tvb, off) tvb_get_guint8((tvb), (off))
 #endif
 
 /* Boolean preferences are gboolean in 4.0 and bool in 4.4+. */
@@ -165,50 +174,6 @@ static const value_string tcpstate_sender_vals[] = {
     {TCPS_CLIENT, "client"},
     {TCPS_SERVER, "server"},
     {0, NULL},
-};
-
-/* ---- Foreign fields, resolved in handoff ---------------------------------------------- */
-
-enum {
-    FF_IP_SRC,
-    FF_IP_DST,
-    FF_IPV6_SRC,
-    FF_IPV6_DST,
-    FF_ICMP,
-    FF_ICMPV6,
-    FF_TCP_SRCPORT,
-    FF_TCP_DSTPORT,
-    FF_TCP_SEQ_RAW,
-    FF_TCP_ACK_RAW,
-    FF_TCP_LEN,
-    FF_TCP_FLAGS,
-    FF_TCP_WINDOW,
-    FF_TCP_WSCALE,
-    FF_TCP_HDR_LEN,
-    FF_COUNT
-};
-
-typedef struct {
-    const char *name;
-    int hf;
-} tcpstate_foreign_field;
-
-static tcpstate_foreign_field foreign_fields[FF_COUNT] = {
-    [FF_IP_SRC] = {"ip.src", -1},
-    [FF_IP_DST] = {"ip.dst", -1},
-    [FF_IPV6_SRC] = {"ipv6.src", -1},
-    [FF_IPV6_DST] = {"ipv6.dst", -1},
-    [FF_ICMP] = {"icmp", -1},
-    [FF_ICMPV6] = {"icmpv6", -1},
-    [FF_TCP_SRCPORT] = {"tcp.srcport", -1},
-    [FF_TCP_DSTPORT] = {"tcp.dstport", -1},
-    [FF_TCP_SEQ_RAW] = {"tcp.seq_raw", -1},
-    [FF_TCP_ACK_RAW] = {"tcp.ack_raw", -1},
-    [FF_TCP_LEN] = {"tcp.len", -1},
-    [FF_TCP_FLAGS] = {"tcp.flags", -1},
-    [FF_TCP_WINDOW] = {"tcp.window_size_value", -1},
-    [FF_TCP_WSCALE] = {"tcp.options.wscale.shift", -1},
-    [FF_TCP_HDR_LEN] = {"tcp.hdr_len", -1},
 };
 
 /* ---- File-scoped state ---------------------------------------------------------------- */
@@ -512,105 +477,34 @@ static void entry_entered(tcpstate_view *v) {
         v->info.rec.entered[i] = c != NULL ? conn_entered(c, i, v->frame) : 0;
 }
 
-/* ---- First pass: fields to segments --------------------------------------------------- */
+/* ---- First pass: TCP headers to segments ---------------------------------------------- */
 
-static GPtrArray *foreign_finfos(proto_tree *tree, int which) {
-    int hf = foreign_fields[which].hf;
+/* The plugin reads each TCP header where the TCP dissector gets it: a small dissector takes
+ * TCP's place in the "ip.proto" table (IPv4, IPv6 and their extension headers, tunnels
+ * included), notes the header on the first pass and hands the segment to the TCP dissector
+ * unchanged. Asking for TCP's fields instead (set_postdissector_wanted_hfids) makes
+ * Wireshark build a protocol tree for every frame, which alone costs about 40% more time
+ * when it would otherwise build none (tshark printing summary lines, -2).
+ *
+ * A layer is what TCP shows as fields: the rules below are those under which Wireshark
+ * 4.0-4.6's TCP dissector adds tcp.srcport (4 bytes captured), tcp.seq_raw, tcp.flags,
+ * tcp.window_size_value (16 bytes captured), tcp.len (not an IP fragment nor inside an
+ * error packet, a reported length of at least the header length) and dissects the
+ * options (tcp.options.wscale.shift). */
 
-    return hf < 0 ? NULL : proto_get_finfo_ptr_array(tree, hf);
-}
+/* TCP layers of the frame being dissected on the first pass, in order. */
+typedef struct {
+    tcps_segment seg;
+    gint bad; /* -1 for a segment to track, else its tcpstate_bad_reason */
+} tcpstate_layer;
 
-/* The first occurrence of a field in layers [lo, hi), or NULL. */
-static field_info *finfo_in_layers(proto_tree *tree, int which, int lo, int hi) {
-    GPtrArray *arr = foreign_finfos(tree, which);
-
-    for (guint i = 0; arr != NULL && i < arr->len; i++) {
-        field_info *fi = (field_info *)g_ptr_array_index(arr, i);
-        if (fi->total_layer_num >= lo && fi->total_layer_num < hi)
-            return fi;
-    }
-    return NULL;
-}
-
-/* The last occurrence of a field in a layer below hi, or NULL. */
-static field_info *finfo_last_below(proto_tree *tree, int which, int hi) {
-    GPtrArray *arr = foreign_finfos(tree, which);
-    field_info *found = NULL;
-
-    for (guint i = 0; arr != NULL && i < arr->len; i++) {
-        field_info *fi = (field_info *)g_ptr_array_index(arr, i);
-        if (fi->total_layer_num < hi)
-            found = fi;
-    }
-    return found;
-}
-
-static gboolean read_address(const field_info *fi, guint8 *dst, gint len) {
-    if (fi == NULL || fi->ds_tvb == NULL || fi->length != len ||
-        !tvb_bytes_exist(fi->ds_tvb, fi->start, len))
-        return FALSE;
-    tvb_memcpy(fi->ds_tvb, dst, fi->start, len);
-    return TRUE;
-}
-
-/* Addresses of the IP layer that carries the TCP layer starting at layer tcp_layer. */
-static gboolean fill_addresses(proto_tree *tree, int tcp_layer, tcps_segment *seg) {
-    field_info *v4 = finfo_last_below(tree, FF_IP_SRC, tcp_layer);
-    field_info *v6 = finfo_last_below(tree, FF_IPV6_SRC, tcp_layer);
-
-    if (v4 != NULL && (v6 == NULL || v4->total_layer_num > v6->total_layer_num)) {
-        int l = v4->total_layer_num;
-        seg->family = 4;
-        return read_address(v4, seg->src, 4) &&
-               read_address(finfo_in_layers(tree, FF_IP_DST, l, l + 1), seg->dst, 4);
-    }
-    if (v6 != NULL) {
-        int l = v6->total_layer_num;
-        seg->family = 6;
-        return read_address(v6, seg->src, 16) &&
-               read_address(finfo_in_layers(tree, FF_IPV6_DST, l, l + 1), seg->dst, 16);
-    }
-    return FALSE;
-}
-
-/* TCP header fields of the TCP layer in layers [lo, hi). */
-static gboolean fill_tcp(proto_tree *tree, int lo, int hi, tcps_segment *seg) {
-    static const int needed[] = {FF_TCP_SRCPORT, FF_TCP_DSTPORT, FF_TCP_SEQ_RAW, FF_TCP_ACK_RAW,
-                                 FF_TCP_LEN,     FF_TCP_FLAGS,   FF_TCP_WINDOW};
-    guint32 v[G_N_ELEMENTS(needed)];
-    field_info *wscale;
-
-    for (gsize i = 0; i < G_N_ELEMENTS(needed); i++) {
-        field_info *fi = finfo_in_layers(tree, needed[i], lo, hi);
-        if (fi == NULL)
-            return FALSE; /* truncated or malformed TCP header, IP fragment */
-        v[i] = TCPSTATE_FI_UINT(fi);
-    }
-    seg->sport = (uint16_t)v[0];
-    seg->dport = (uint16_t)v[1];
-    seg->seq = v[2];
-    seg->ack = v[3];
-    seg->len = v[4];
-    seg->flags = (uint8_t)(v[5] & 0xff);
-    seg->win = (uint16_t)v[6];
-    /* TCP options are dissected as their own layers, after the TCP layer itself. */
-    wscale = finfo_in_layers(tree, FF_TCP_WSCALE, lo, hi);
-    seg->wscale = wscale != NULL ? (int8_t)TCPSTATE_FI_UINT(wscale) : -1;
-    return TRUE;
-}
-
-/* TRUE if an ICMP or ICMPv6 layer comes before layer: a TCP header quoted in an error. */
-static gboolean inside_icmp(proto_tree *tree, int layer) {
-    return finfo_last_below(tree, FF_ICMP, layer) != NULL ||
-           finfo_last_below(tree, FF_ICMPV6, layer) != NULL;
-}
-
-/* TRUE if the TCP layer in layers [lo, hi) has a header length below 20 bytes. */
-static gboolean short_header(proto_tree *tree, int lo, int hi) {
-    field_info *fi = finfo_in_layers(tree, FF_TCP_HDR_LEN, lo, hi);
-
-    return fi != NULL && TCPSTATE_FI_UINT(fi) < 20;
-}
+static dissector_handle_t tcp_handle; /* what "ip.proto" 6 had before us: TCP */
+static int proto_tcp = -1;
+static int proto_icmp = -1;
+static int proto_icmpv6 = -1;
+static GArray *pending;       /* tcpstate_layer of pending_frame */
+static guint32 pending_frame; /* frame the pending layers belong to */
+static guint32 pending_zone;  /* TCP layers seen in pending_frame, ICMP-quoted ones too */
 
 static void note_bad(guint32 frame, tcpstate_bad_reason reason) {
     tcpstate_bad b = {frame, (guint32)reason};
@@ -618,48 +512,130 @@ static void note_bad(guint32 frame, tcpstate_bad_reason reason) {
     g_array_append_val(bad_layers, b);
 }
 
+/* TRUE if an ICMP or ICMPv6 layer is below the current one: a TCP header quoted in an
+ * error, not a segment of a connection. */
+static gboolean below_icmp(const packet_info *pinfo) {
+    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f != NULL;
+         f = wmem_list_frame_next(f)) {
+        int proto = GPOINTER_TO_INT(wmem_list_frame_data(f));
+        if (proto == proto_icmp || proto == proto_icmpv6)
+            return TRUE;
+    }
+    return FALSE;
+}
 
-/* First pass: one segment per TCP layer of the frame, fed to the tracker. */
-static void track_frame(packet_info *pinfo, proto_tree *tree) {
-    GPtrArray *ports;
+/* The window scale option of a TCP header of hdr_len bytes, as TCP's option walk finds it
+ * (it stops at a malformed option or at the end of the captured bytes); -1 if none. */
+static int8_t header_wscale(tvbuff_t *tvb, guint hdr_len, guint cap) {
+    guint off = 20, left = hdr_len - 20;
+    gboolean eol = FALSE;
 
-    if (tree == NULL || tracker == NULL || pinfo->flags.in_error_pkt)
+    if (cap < 20) /* TCP reads the checksum and urgent pointer before the options */
+        return -1;
+    while (left > 0 && off < cap) {
+        guint8 kind = TCPSTATE_TVB_U8(tvb, off);
+        guint8 len;
+        if (eol && kind != 0)
+            return -1;
+        left--;
+        if (kind <= 1) { /* EOL, NOP */
+            eol = eol || kind == 0;
+            off++;
+            continue;
+        }
+        if (left == 0 || off + 1 >= cap)
+            return -1;
+        len = TCPSTATE_TVB_U8(tvb, off + 1);
+        left--;
+        if (len < 2 || (guint)len - 2 > left)
+            return -1;
+        if (kind == 3 && len == 3)
+            return off + 2 < cap ? (int8_t)TCPSTATE_TVB_U8(tvb, off + 2) : -1;
+        if (off + len > cap) /* an option dissector would read past the captured bytes */
+            return -1;
+        off += len;
+        left -= (guint)len - 2;
+    }
+    return -1;
+}
+
+/* The segment of the TCP header at the start of tvb: -1 if it is to be tracked, else why
+ * it is not (tcpstate_bad_reason). */
+static gint read_segment(tvbuff_t *tvb, const packet_info *pinfo, tcps_segment *seg) {
+    guint cap = tvb_captured_length(tvb);
+    guint reported = tvb_reported_length(tvb);
+    guint hdr_len = cap >= 13 ? (guint)(TCPSTATE_TVB_U8(tvb, 12) >> 4) * 4 : 0;
+    const address *src = &pinfo->net_src, *dst = &pinfo->net_dst;
+    gboolean have_len = !pinfo->fragmented && !pinfo->flags.in_error_pkt && reported >= hdr_len;
+
+    if (src->type == AT_IPv4 && dst->type == AT_IPv4 && src->len == 4 && dst->len == 4)
+        seg->family = 4;
+    else if (src->type == AT_IPv6 && dst->type == AT_IPv6 && src->len == 16 && dst->len == 16)
+        seg->family = 6;
+    if (seg->family == 0 || cap < 16 || !have_len || hdr_len < 20)
+        return cap >= 16 && hdr_len < 20 ? TCPSTATE_BAD_HDR_LEN : TCPSTATE_BAD_TRUNCATED;
+    memcpy(seg->src, src->data, (size_t)src->len);
+    memcpy(seg->dst, dst->data, (size_t)dst->len);
+    seg->sport = tvb_get_ntohs(tvb, 0);
+    seg->dport = tvb_get_ntohs(tvb, 2);
+    if (seg->sport == 0 || seg->dport == 0)
+        return TCPSTATE_BAD_ZERO_PORT;
+    seg->seq = tvb_get_ntohl(tvb, 4);
+    seg->ack = tvb_get_ntohl(tvb, 8);
+    seg->flags = TCPSTATE_TVB_U8(tvb, 13);
+    seg->win = tvb_get_ntohs(tvb, 14);
+    seg->len = reported - hdr_len;
+    seg->wscale = header_wscale(tvb, hdr_len, cap);
+    return -1;
+}
+
+/* Notes the TCP layer starting at tvb, on the first pass. */
+static void note_tcp_layer(tvbuff_t *tvb, packet_info *pinfo) {
+    tcpstate_layer layer;
+
+    if (pinfo->num != pending_frame) {
+        pending_frame = pinfo->num;
+        pending_zone = 0;
+        g_array_set_size(pending, 0);
+    }
+    if (tvb_captured_length(tvb) < 4 ||
+        !proto_is_protocol_enabled(find_protocol_by_id(proto_tcp)))
+        return; /* TCP shows no port: not a layer */
+    memset(&layer, 0, sizeof layer);
+    layer.seg.zone = pending_zone++; /* keeps tunnelled and outer tuples apart */
+    if (below_icmp(pinfo))
         return;
-    ports = foreign_finfos(tree, FF_TCP_SRCPORT);
-    for (guint i = 0; ports != NULL && i < ports->len; i++) {
-        const field_info *fi = (const field_info *)g_ptr_array_index(ports, i);
-        int lo = fi->total_layer_num;
-        int hi = G_MAXINT;
-        tcps_segment seg;
-        tcps_record rec;
+    layer.bad = read_segment(tvb, pinfo, &layer.seg);
+    g_array_append_val(pending, layer);
+}
 
-        if (i + 1 < ports->len) {
-            const field_info *next = (const field_info *)g_ptr_array_index(ports, i + 1);
-            if (next->total_layer_num > lo)
-                hi = next->total_layer_num;
-        }
-        if (inside_icmp(tree, lo))
+static int dissect_tcp_shim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame && pending != NULL)
+        note_tcp_layer(tvb, pinfo);
+    return call_dissector_only(tcp_handle, tvb, pinfo, tree, data);
+}
+
+/* First pass: the frame's TCP layers, fed to the tracker. */
+static void track_frame(packet_info *pinfo) {
+    if (tracker == NULL || pinfo->flags.in_error_pkt || pending_frame != pinfo->num)
+        return;
+    for (guint i = 0; i < pending->len; i++) {
+        tcpstate_layer *l = &g_array_index(pending, tcpstate_layer, i);
+        tcps_record rec;
+        if (l->bad >= 0) {
+            note_bad(pinfo->num, (tcpstate_bad_reason)l->bad);
             continue;
-        memset(&seg, 0, sizeof seg);
-        if (!fill_addresses(tree, lo, &seg) || !fill_tcp(tree, lo, hi, &seg)) {
-            note_bad(pinfo->num,
-                     short_header(tree, lo, hi) ? TCPSTATE_BAD_HDR_LEN : TCPSTATE_BAD_TRUNCATED);
-            continue;
         }
-        if (seg.sport == 0 || seg.dport == 0) {
-            note_bad(pinfo->num, TCPSTATE_BAD_ZERO_PORT);
-            continue;
-        }
-        seg.zone = i; /* TCP layer index: keeps tunnelled and outer tuples apart */
         if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
-            seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
-                          (uint64_t)pinfo->abs_ts.nsecs;
-        seg.frame = pinfo->num;
-        if (tcps_process(tracker, &seg, &rec))
-            store_record(&rec, &seg);
+            l->seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
+                             (uint64_t)pinfo->abs_ts.nsecs;
+        l->seg.frame = pinfo->num;
+        if (tcps_process(tracker, &l->seg, &rec))
+            store_record(&rec, &l->seg);
         else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
             note_bad(pinfo->num, TCPSTATE_BAD_FLAGS);
     }
+    g_array_set_size(pending, 0);
 }
 
 /* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
@@ -691,7 +667,7 @@ static gint find_entries(guint32 frame) {
 }
 
 static const char *state_name(guint8 state) {
-    return val_to_str_const(state, tcpstate_state_vals, "?");
+    return tcps_state_name(state); /* the names of tcpstate_state_vals, by index */
 }
 
 /* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
@@ -712,42 +688,58 @@ static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int
     return wmem_strdup_printf(scope, "[%s]:%u", host, ci.port[who]);
 }
 
-/* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT" */
-static const char *summary_string(wmem_allocator_t *scope, const tcps_record *rec) {
-    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
-    static const char *const who[2] = {"client", "server"};
-
-    for (int i = 0; i < 2; i++) {
-        wmem_strbuf_append_printf(sb, "%s%s ", i ? ", " : "", who[i]);
-        if (rec->before[i] != rec->after[i])
-            wmem_strbuf_append_printf(sb, "%s -> ", state_name(rec->before[i]));
-        wmem_strbuf_append(sb, state_name(rec->after[i]));
-    }
-    return wmem_strbuf_get_str(sb);
-}
 
 /* "FIN_WAIT_2/CLOSE_WAIT" (sep "/") or "FIN_WAIT_2 / CLOSE_WAIT" (sep " / "). */
 static const char *pair_string(wmem_allocator_t *scope, const guint8 states[2], const char *sep) {
     return wmem_strdup_printf(scope, "%s%s%s", state_name(states[0]), sep, state_name(states[1]));
 }
 
+/* Appends s to buf[*n], within size (terminated by the caller). */
+static void buf_add(char *buf, gsize *n, gsize size, const char *str) {
+    gsize len = strlen(str);
+
+    if (len > size - 1 - *n)
+        len = size - 1 - *n;
+    memcpy(buf + *n, str, len);
+    *n += len;
+}
+
+/* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT", in scope. */
+static const char *summary_string(wmem_allocator_t *scope, const tcps_record *rec) {
+    static const char *const who[2] = {"client ", ", server "};
+    char buf[96];
+    gsize n = 0;
+
+    for (int i = 0; i < 2; i++) {
+        buf_add(buf, &n, sizeof buf, who[i]);
+        if (rec->before[i] != rec->after[i]) {
+            buf_add(buf, &n, sizeof buf, state_name(rec->before[i]));
+            buf_add(buf, &n, sizeof buf, " -> ");
+        }
+        buf_add(buf, &n, sizeof buf, state_name(rec->after[i]));
+    }
+    buf[n] = '\0';
+    return wmem_strdup(scope, buf);
+}
+
 /* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]" */
 static void append_info(packet_info *pinfo, const tcps_record *rec) {
     static const char *const who[2] = {" [C:", " S:"};
-    char buf[128];
+    char buf[96];
+    gsize n = 0;
 
     if (pinfo->cinfo == NULL)
         return;
-    buf[0] = '\0';
     for (int i = 0; i < 2; i++) {
-        g_strlcat(buf, who[i], sizeof buf);
+        buf_add(buf, &n, sizeof buf, who[i]);
         if (rec->before[i] != rec->after[i]) {
-            g_strlcat(buf, state_name(rec->before[i]), sizeof buf);
-            g_strlcat(buf, "->", sizeof buf);
+            buf_add(buf, &n, sizeof buf, state_name(rec->before[i]));
+            buf_add(buf, &n, sizeof buf, "->");
         }
-        g_strlcat(buf, state_name(rec->after[i]), sizeof buf);
+        buf_add(buf, &n, sizeof buf, state_name(rec->after[i]));
     }
-    g_strlcat(buf, "]", sizeof buf);
+    buf_add(buf, &n, sizeof buf, "]");
+    buf[n] = '\0';
     col_append_str(pinfo->cinfo, COL_INFO, buf);
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
@@ -769,10 +761,8 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
             NULL, "%s %s: %s (%s), since frame %u", label[who],
             endpoint != NULL ? endpoint : "?", state_name(rec->after[who]),
             val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
-    else /* a text item in a tree nobody sees: not even created */
-        sub = proto_tree_add_subtree(tree, tvb, 0, 0,
-                                     who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
-                                     NULL, label[who]);
+    else /* a text item in a tree nobody sees would not be created: its items go to tree */
+        sub = tree;
     if (endpoint != NULL) {
         pi = proto_tree_add_string(sub, hf_tcpstate_endpoint[who], tvb, 0, 0, endpoint);
         proto_item_set_generated(pi);
@@ -851,7 +841,9 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
     if (tree != NULL) {
         gboolean visible = PTREE_DATA(tree)->visible;
         proto_item *ti;
-        if (proto_field_is_referenced(tree, proto_tcpstate))
+        /* The item's text is read when shown, or for the protocol field itself (-e tcpstate,
+         * a column); a filter on one of its fields only needs the item. */
+        if (visible || proto_registrar_get_nth(proto_tcpstate)->ref_type == HF_REF_TYPE_DIRECT)
             ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
                                                 summary_string(pinfo->pool, rec));
         else
@@ -933,7 +925,7 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
     if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame) {
         last_fed_frame = pinfo->num;
-        track_frame(pinfo, tree);
+        track_frame(pinfo);
     }
     bad = add_bad_layers(tree, tvb, pinfo);
     first = find_entries(pinfo->num);
@@ -956,7 +948,6 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
 static void tcpstate_init(void) {
     tcps_config cfg;
-    GArray *wanted = g_array_sized_new(FALSE, FALSE, (guint)sizeof(int), FF_COUNT);
 
     tcps_config_init(&cfg);
     cfg.time_wait_ns = (uint64_t)pref_time_wait_s * G_GUINT64_CONSTANT(1000000000);
@@ -964,13 +955,9 @@ static void tcpstate_init(void) {
     cfg.vantage = (tcps_vantage)pref_vantage;
     tracker = tcps_new(&cfg);
     storage_init();
+    pending = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_layer));
+    pending_frame = 0;
     last_fed_frame = 0;
-
-    for (int i = 0; i < FF_COUNT; i++) {
-        if (foreign_fields[i].hf >= 0)
-            g_array_append_val(wanted, foreign_fields[i].hf);
-    }
-    set_postdissector_wanted_hfids(tcpstate_handle, wanted);
 }
 
 const tcps_tracker *tcpstate_tracker(void) {
@@ -978,10 +965,13 @@ const tcps_tracker *tcpstate_tracker(void) {
 }
 
 static void tcpstate_cleanup(void) {
-    set_postdissector_wanted_hfids(tcpstate_handle, NULL);
     tcps_free(tracker);
     tracker = NULL;
     storage_free();
+    if (pending != NULL)
+        g_array_free(pending, TRUE);
+    pending = NULL;
+    pending_frame = 0;
     last_fed_frame = 0;
 }
 
@@ -1123,8 +1113,21 @@ void proto_register_tcpstate(void) {
 }
 
 void proto_reg_handoff_tcpstate(void) {
-    for (int i = 0; i < FF_COUNT; i++)
-        foreign_fields[i].hf = proto_registrar_get_id_byname(foreign_fields[i].name);
+    dissector_table_t ip_proto = find_dissector_table("ip.proto");
+    dissector_handle_t shim;
+
+    proto_tcp = proto_get_id_by_filter_name("tcp");
+    proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+    /* Built-in dissectors are handed off before plugins: TCP is in the table. */
+    tcp_handle = ip_proto != NULL ? dissector_get_uint_handle(ip_proto, IP_PROTO_TCP) : NULL;
+    if (tcp_handle == NULL || proto_tcp < 0)
+        return; /* no TCP: nothing to track */
+    /* No protocol of its own: no layer, never disabled (TCP still needs it when tcpstate
+     * is); a description of its own, as Decode As wants one per dissector. */
+    shim = create_dissector_handle_with_name_and_description(dissect_tcp_shim, -1, "tcpstate_tcp",
+                                                             "TCP (and TCP state)");
+    dissector_add_uint("ip.proto", IP_PROTO_TCP, shim);
 }
 
 /* Statistics and the connection table are tap listeners (tcpstate-stats.c, -conns.c). */
