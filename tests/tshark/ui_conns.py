@@ -17,7 +17,9 @@ Expectations, none taken from the plugin's output:
 
 import os
 import re
+import struct
 import sys
+import tempfile
 
 import textbook
 import uitest
@@ -109,7 +111,41 @@ def main(argv):
         got = rows[0]["client_state"] if rows else None
         ck.equal(got, want, "client_close, time_wait %s, %d s after the last segment: client"
                  % (pref, delta))
+
+    # 4. TIME_WAIT timer inside a connection: client_close with the client's last ACK
+    # again 70 s later (as after a retransmitted FIN), and tables between the two. The
+    # timer runs from the TIME_WAIT frame, whatever the connection does afterwards.
+    with tempfile.TemporaryDirectory() as tmp:
+        late = os.path.join(tmp, "late_ack.pcap")
+        append_copy_of_last(pcap, late, 70)
+        os.chmod(tmp, 0o755)
+        os.chmod(late, 0o644)
+        for pref, delta, want in (("linux", 65, "CLOSED"), ("rfc", 65, "TIME_WAIT"),
+                                  ("off", 65, "TIME_WAIT"), ("linux", 30, "TIME_WAIT")):
+            rows = table(wrapper, plugin, late, "tcpstate,conns,%.6f" % (last + delta),
+                         ["-o", "tcpstate.time_wait:" + pref])
+            got = rows[0]["client_state"] if rows else None
+            ck.equal(got, want, "client_close + ACK 70 s later, time_wait %s, at %d s after "
+                     "the FIN exchange: client" % (pref, delta))
     return ck.done()
+
+
+def append_copy_of_last(src, dst, seconds):
+    """Writes src (classic pcap, little-endian) with its last record appended again,
+    `seconds` later."""
+    with open(src, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\xd4\xc3\xb2\xa1":
+        sys.exit("FAIL: %s is not a little-endian classic pcap" % src)
+    off, last = 24, None
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        last = off
+        off += 16 + incl
+    sec, usec, incl, orig = struct.unpack_from("<IIII", data, last)
+    rec = struct.pack("<IIII", sec + seconds, usec, incl, orig) + data[last + 16:last + 16 + incl]
+    with open(dst, "wb") as f:
+        f.write(data + rec)
 
 
 if __name__ == "__main__":
