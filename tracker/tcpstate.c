@@ -212,21 +212,26 @@ typedef struct tcps__point {
 #define TCPS__MAX_LOG 64
 #define TCPS__MAX_POINTS 200
 
+/* Fields in the order a segment reads them (the tuple, the peers, what the
+ * record needs), the hindsight bookkeeping last; chunks are cache-line
+ * aligned. */
 typedef struct tcps__conn {
-    tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
-    uint64_t base_ns; /* capture time of its first segment */
-    uint64_t events;
     uint32_t a[2]; /* IPv4 addresses (network order bytes), or a[0] = IPv6 pair index */
     uint32_t zone;
-    uint32_t first_frame, last_frame;
-    uint32_t log_head, log_tail; /* hindsight log: entry index + 1, 0 = empty */
     uint16_t port[2];
-    tcps__point *tl; /* hindsight timeline, valid if hs_valid */
-    uint8_t ntl, captl, nlog;
     uint8_t family, roles_assumed;
     uint8_t hs_valid : 1, hs_overflow : 1;
     uint8_t hs_differs : 1; /* evidence seen: hindsight may differ from causal */
-    uint8_t hs_init[2];     /* hindsight states before the first segment */
+    uint8_t nlog;
+    uint32_t last_frame;
+    uint64_t base_ns; /* capture time of its first segment */
+    uint64_t events;
+    tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
+    uint32_t first_frame;
+    uint32_t log_head, log_tail; /* hindsight log: entry index + 1, 0 = empty */
+    uint8_t ntl, captl;
+    uint8_t hs_init[2]; /* hindsight states before the first segment */
+    tcps__point *tl;    /* hindsight timeline, valid if hs_valid */
 } tcps__conn;
 
 #define TCPS__CHUNK 1024  /* connections per chunk */
@@ -486,7 +491,7 @@ static long tcps__new_conn(tcps_tracker *t, const tcps_segment *s, uint64_t h,
         if (!ch)
             return -1;
         t->chunks = ch;
-        if (!(ch[t->nchunks] = malloc(TCPS__CHUNK * sizeof(tcps__conn))))
+        if (!(ch[t->nchunks] = aligned_alloc(64, TCPS__CHUNK * sizeof(tcps__conn))))
             return -1;
         t->nchunks++;
     }
