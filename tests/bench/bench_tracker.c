@@ -12,6 +12,7 @@
  *   --data N        extra data rounds per lifecycle (default 0; each adds a
  *                   data segment and its ACK in both directions)
  *   --no-hindsight  skip the hindsight queries
+ *   --no-log        trackers without the hindsight log (tcps_config.hindsight 0)
  *   --only KIND     only the lifecycles or the synflood workloads
  * A size of 0 skips that workload.
  *
@@ -369,6 +370,7 @@ static void gen_start(gen *g, const workload *w)
 }
 
 static uint64_t sink;
+static tcps_config cfg;
 
 /* One run: feeds the whole workload to a fresh tracker; returns the seconds
  * spent in tcps_process (wall clock; *cpu: thread CPU time), and the
@@ -379,7 +381,7 @@ static double run_once(const workload *w, tcps_segment *buf, uint64_t *nseg, siz
     gen g;
     gen_start(&g, w);
     size_t before = heap_now();
-    tcps_tracker *t = tcps_new(NULL);
+    tcps_tracker *t = tcps_new(&cfg);
     tcps_record rec;
     double total = 0, total_cpu = 0;
     uint64_t n = 0;
@@ -410,7 +412,7 @@ static double hindsight_rate(const workload *w, tcps_segment *buf, uint64_t n)
     tcps_record rec;
     uint8_t b[2], a[2];
     uint32_t *ids = malloc(n * sizeof(*ids)), *frames = malloc(n * sizeof(*frames));
-    tcps_tracker *t = tcps_new(NULL);
+    tcps_tracker *t = tcps_new(&cfg);
     if (!ids || !frames || !t)
         exit(1);
     gen_start(&g, w);
@@ -469,11 +471,14 @@ int main(int argc, char **argv)
     uint64_t sizes[3] = {100000, 400000, 1600000}, flood[3] = {250000, 1000000, 4000000};
     uint64_t open = 10000;
     const char *capture = NULL, *only = NULL;
+    tcps_config_init(&cfg);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--no-hindsight")) {
+        if (!strcmp(a, "--no-hindsight") || !strcmp(a, "--no-log")) {
             hindsight = 0;
+            if (!strcmp(a, "--no-log"))
+                cfg.hindsight = 0;
             continue;
         }
         if (!v)
@@ -529,7 +534,7 @@ int main(int argc, char **argv)
     return sink == 42 ? 3 : 0;
 usage:
     fprintf(stderr, "usage: bench_tracker [--repeat N] [--sizes A,B,C] [--flood A,B,C] "
-                    "[--open N] [--data N] [--no-hindsight] [--only KIND]\n"
+                    "[--open N] [--data N] [--no-hindsight] [--no-log] [--only KIND]\n"
                     "       [CAPTURE.pcap [REPEAT]]\n");
     return 2;
 }
