@@ -129,6 +129,32 @@ def synflood(w, conns):
         w.seg(server, client, 80, 1024 + k % 50000, SYN | ACK, s, c + 1)
 
 
+def bulk(w, conns, frames):
+    server = 0x0A000001
+    per = max(frames // max(conns, 1), 11)
+    rounds = (per - 7) // 2  # handshake 3, close 4, a data segment and its ACK per round
+    active = []
+    for k in range(conns):
+        c, s = 1000 + k * 7919, 50000 + k * 104729
+        segs = [(True, SYN, c, 0, 0), (False, SYN | ACK, s, c + 1, 0), (True, ACK, c + 1, s + 1, 0)]
+        c += 1
+        s += 1
+        for _ in range(rounds):
+            segs += [(True, PSH | ACK, c, s, 1000), (False, ACK, s, c + 1000, 0)]
+            c += 1000
+        segs += [(True, FIN | ACK, c, s, 0), (False, ACK, s, c + 1, 0),
+                 (False, FIN | ACK, s, c + 1, 0), (True, ACK, c + 1, s + 1, 0)]
+        active.append((0x0A010000 + (k % 60000) + 2, 1024 + (k // 60000) % 60000, segs))
+    for pos in range(max(len(a[2]) for a in active)):
+        for client, cport, segs in active:
+            if pos < len(segs):
+                from_client, flags, seq, ack, length = segs[pos]
+                if from_client:
+                    w.seg(client, server, cport, 80, flags, seq, ack, length)
+                else:
+                    w.seg(server, client, 80, cport, flags, seq, ack, length)
+
+
 def main(argv):
     if len(argv) < 4:
         sys.exit(__doc__)
@@ -137,6 +163,8 @@ def main(argv):
         lifecycles(w, int(argv[3]), int(argv[4]))
     elif argv[2] == "synflood" and len(argv) == 4:
         synflood(w, int(argv[3]))
+    elif argv[2] == "bulk" and len(argv) == 5:
+        bulk(w, int(argv[3]), int(argv[4]))
     else:
         sys.exit(__doc__)
     w.close()
