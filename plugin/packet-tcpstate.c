@@ -1093,7 +1093,10 @@ static void register_prefs(void) {
         &pref_midstream);
     prefs_register_enum_preference(
         module, "vantage", "Capture vantage point",
-        "Where the capture was taken; changes what can be concluded from hindsight.", &pref_vantage,
+        "Where the capture was taken. Near an endpoint, a FIN that endpoint sends reaches the "
+        "other end only when the other end's ACK, or the near end's next segment, shows it; "
+        "unknown: at once.",
+        &pref_vantage,
         vantage_vals, FALSE);
     prefs_register_bool_preference(module, "info_column", "Show the states in the Info column",
                                    "Append the client and server states to the Info column.",

@@ -175,6 +175,9 @@ typedef struct tcps__peer {
     unsigned has_isn : 1, has_nxt : 1, has_ack : 1, has_fin : 1, has_last : 1;
     unsigned passive : 1;  /* entered SYN_RECEIVED from LISTEN */
     unsigned pend_syn : 1; /* peer's SYN in flight: it sent a bare SYN before receiving it */
+    /* With a known vantage, this is the far end and the near end's FIN is in
+     * flight to it (pend_fin_acks: that segment also acknowledged its FIN). */
+    unsigned pend_fin : 1, pend_fin_acks : 1;
     unsigned sent_synack : 1;
     unsigned win_known : 1; /* win is a real scaled value */
     unsigned ended : 1;     /* the connection is over for this endpoint */
@@ -550,6 +553,7 @@ typedef struct tcps__ctx {
     uint32_t at;  /* frame a change is recorded at */
     uint32_t id;  /* connection index */
     uint64_t h;   /* tcps__hash_seg(seg) */
+    uint8_t far;  /* with a known vantage: the far endpoint + 1; 0 unknown (and in replays) */
 } tcps__ctx;
 
 static void tcps__point_add(tcps__ctx *x, const tcps__peer *p)
@@ -847,6 +851,12 @@ static TCPS__HOT void tcps__deliver(tcps__ctx *x)
     uint8_t f = s->flags;
     if (R->ended)
         return;
+    /* With a known vantage, a FIN the near end sends was captured as it left:
+     * it reaches the far end later, when the far end's ACK or the near end's
+     * next segment shows (tcps__between()), with what it acknowledged. */
+    int defer = x->far && R == &x->c->p[x->far - 1] && (f & TCPS_FIN) && S->has_fin &&
+                !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) &&
+                R->state >= TCPS_SYN_RECEIVED;
     if ((f & TCPS_SYN) && !(f & TCPS_ACK) && R->state == TCPS_SYN_SENT && S->has_isn &&
         !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)))
         tcps__receive(x, R, IN_RCV_SYN, TCPS__PROOF_SYN); /* SYNs crossed */
@@ -860,8 +870,13 @@ static TCPS__HOT void tcps__deliver(tcps__ctx *x)
             else
                 tcps__apply(x, R, IN_RCV_ACK_SYN);
         }
-        if (tcps__acks_fin(R, s))
+        if (tcps__acks_fin(R, s) && !defer)
             tcps__apply(x, R, IN_RCV_ACK_FIN); /* nothing to acknowledge: stays inferred */
+    }
+    if (defer) {
+        R->pend_fin = 1;
+        R->pend_fin_acks = (uint8_t)tcps__acks_fin(R, s);
+        return;
     }
     if ((f & TCPS_FIN) && S->has_fin && (x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) == 0) {
         if (R->state == TCPS_FIN_WAIT_1 && !tcps__acks_fin(R, s))
@@ -894,7 +909,25 @@ static void tcps__unseen_synack(tcps__ctx *x)
     tcps__set(x, S, TCPS_ESTABLISHED, TCPS_CERT_INFERRED);
 }
 
-/* Timers and in-flight SYNs between the previous segment and this one. */
+/* The near end's FIN, in flight to the far end F (pend_fin), arrives: before
+ * F's segment that acknowledges it, or before the near end's next segment
+ * (in order). */
+static void tcps__pending_fin(tcps__ctx *x, tcps__peer *F)
+{
+    tcps__peer *N = x->snd == F ? x->rcv : x->snd;
+    if (x->snd == F && !tcps__acks_fin(N, x->seg))
+        return; /* F sent this without having it: still in flight */
+    F->pend_fin = 0;
+    if (F->ended)
+        return;
+    if (F->pend_fin_acks)
+        tcps__apply(x, F, IN_RCV_ACK_FIN);
+    else if (F->state == TCPS_FIN_WAIT_1)
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
+    tcps__receive(x, F, IN_RCV_FIN, TCPS__PROOF_FIN);
+}
+
+/* Timers and in-flight SYNs and FINs between the previous segment and this one. */
 static void tcps__between(const tcps_tracker *t, tcps__ctx *x)
 {
     for (int i = 0; i < 2; i++) {
@@ -909,6 +942,8 @@ static void tcps__between(const tcps_tracker *t, tcps__ctx *x)
             tcps__receive(x, p, IN_RCV_SYN, TCPS__PROOF_SYN);
         }
         p->pend_syn = 0;
+        if (p->pend_fin)
+            tcps__pending_fin(x, p);
     }
     tcps__unseen_synack(x);
 }
@@ -1598,6 +1633,9 @@ static TCPS__HOT int tcps__process(tcps_tracker *t, const tcps_segment *seg, tcp
     memset(&x, 0, sizeof(x));
     x.seg = seg;
     x.h = h;
+    x.far = t->cfg.vantage == TCPS_VANTAGE_CLIENT   ? 1 + TCPS_SERVER
+            : t->cfg.vantage == TCPS_VANTAGE_SERVER ? 1 + TCPS_CLIENT
+                                                     : 0;
     x.end = seg->seq + seg->len + ((seg->flags & TCPS_SYN) ? 1u : 0u) +
             ((seg->flags & TCPS_FIN) ? 1u : 0u);
     int bad = tcps__bad_flags(seg->flags);
@@ -1610,7 +1648,8 @@ static TCPS__HOT int tcps__process(tcps_tracker *t, const tcps_segment *seg, tcp
     out->conn_id = x.id + 1;
     /* tcps__between() has nothing to do without an in-flight SYN, a running
      * TIME_WAIT timer or a sender still in SYN_SENT */
-    if (c->p[0].pend_syn || c->p[1].pend_syn || x.snd->state == TCPS_SYN_SENT ||
+    if (c->p[0].pend_syn || c->p[1].pend_syn || c->p[0].pend_fin || c->p[1].pend_fin ||
+        x.snd->state == TCPS_SYN_SENT ||
         (t->cfg.time_wait_ns &&
          (c->p[0].state == TCPS_TIME_WAIT || c->p[1].state == TCPS_TIME_WAIT)))
         tcps__between(t, &x);

@@ -112,7 +112,11 @@ enum {
 /* Endpoint index in records. */
 enum { TCPS_CLIENT = 0, TCPS_SERVER = 1 };
 
-/* Where the capture was taken: changes only what hindsight can conclude. */
+/* Where the capture was taken. Unknown: a segment is taken as received when
+ * it is captured. Near an endpoint: a FIN that endpoint sends was captured as
+ * it left, and reaches the far end when the far end's ACK of it, or the near
+ * end's next segment (in order), shows it; what the far end sends is captured
+ * as it arrives. */
 typedef enum {
     TCPS_VANTAGE_UNKNOWN = 0,
     TCPS_VANTAGE_CLIENT = 1,

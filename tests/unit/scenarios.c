@@ -32,130 +32,130 @@
 const scenario scenarios[] = {
     {"handshake_client_close", "3.3.2 fig. 5: CLOSED->SYN_SENT->ESTABLISHED->FIN_WAIT_1->FIN_WAIT_2"
      "->TIME_WAIT; LISTEN->SYN_RECEIVED->ESTABLISHED->CLOSE_WAIT->LAST_ACK->CLOSED",
-     CLIENT_CLOSE, 0, 0},
-    {"server_closes_first", "3.6 normal close, server active", SERVER_CLOSE, 0, 0},
+     CLIENT_CLOSE, 0, 0, 0},
+    {"server_closes_first", "3.6 normal close, server active", SERVER_CLOSE, 0, 0, 0},
     {"three_way_close", "3.10.7.4 eighth: FIN_WAIT_1 + FIN acknowledging our FIN -> TIME_WAIT",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1:o CLOSE_WAIT:i +active_close;"
           "s FA 5001 1012 0 TIME_WAIT:i LAST_ACK:o +three_way_close +passive_close;"
           "c A 1012 5002 0 TIME_WAIT:c CLOSED:i",
-     0, 0},
+     0, 0, 0},
     {"fin_acked_only_past_fin", "3.10.7.4 fifth: our FIN is acknowledged by ACK >= FIN seq + 1",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s A 5001 1011 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s PA 5001 1011 5 FIN_WAIT_1 CLOSE_WAIT;"
           "s A 5006 1012 0 FIN_WAIT_2 CLOSE_WAIT",
-     0, 0},
+     0, 0, 0},
     {"simultaneous_close", "3.6 fig. 13 / 3.10.7.4 eighth: FINs cross, FIN_WAIT_1 -> CLOSING -> TIME_WAIT",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close h=FIN_WAIT_1/ESTABLISHED;"
           "s FA 5001 1011 0 CLOSING:i CLOSING:i +simultaneous_close -three_way_close"
           " h=CLOSING/FIN_WAIT_1;"
           "s A 5002 1012 0 TIME_WAIT CLOSING h=TIME_WAIT/CLOSING;"
           "c A 1012 5002 0 TIME_WAIT TIME_WAIT h=TIME_WAIT/TIME_WAIT",
-     0, 0},
+     0, 0, 0},
     {"simultaneous_close_other_order", "3.6 fig. 13, the server's FIN captured first",
      OPEN "s FA 5001 1011 0 CLOSE_WAIT FIN_WAIT_1 +active_close;"
           "c FA 1011 5001 0 CLOSING CLOSING +simultaneous_close;"
           "c A 1012 5002 0 CLOSING TIME_WAIT;"
           "s A 5002 1012 0 TIME_WAIT TIME_WAIT",
-     0, 0},
+     0, 0, 0},
     {"simultaneous_open", "3.5 fig. 7 / 3.10.7.3 fourth: SYN_SENT -> SYN_RECEIVED -> ESTABLISHED on both",
      "c S 1000 0 0 SYN_SENT:o LISTEN:a h=SYN_SENT/CLOSED;"
      "s S 5000 0 0 SYN_RECEIVED:i SYN_SENT:o +simultaneous_open h=SYN_RECEIVED/SYN_SENT;"
      "c SA 1000 5001 0 SYN_RECEIVED:o ESTABLISHED:i h=SYN_RECEIVED/ESTABLISHED;"
      "s SA 5000 1001 0 ESTABLISHED:i ESTABLISHED +handshake_complete h=ESTABLISHED/ESTABLISHED",
-     0, 0},
+     0, 0, 0},
     {"refused", "3.10.7.3 first: RST acknowledging the SYN in SYN_SENT; 3.10.7.1: no listener,"
      " so in hindsight the server was CLOSED",
      "c S 1000 0 0 SYN_SENT LISTEN:a h=SYN_SENT/CLOSED;"
      "s RA 0 1001 0 CLOSED:i CLOSED:o +refused +reset_accepted h=CLOSED/CLOSED",
-     0, 0},
+     0, 0, 0},
     {"rst_syn_sent_bad_ack", "3.10.7.3 first: RST whose ACK does not acknowledge the SYN is dropped",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "s RA 0 999 0 SYN_SENT LISTEN +reset_ignored -refused",
-     0, 0},
+     0, 0, 0},
     {"rst_exact_established", "RFC 5961 3.2: RST at exactly RCV.NXT resets (3.10.7.4 second)",
-     OPEN "c R 1011 0 0 CLOSED:o CLOSED:i +reset_accepted", 0, 0},
+     OPEN "c R 1011 0 0 CLOSED:o CLOSED:i +reset_accepted", 0, 0, 0},
     {"rst_in_window_inexact", "RFC 5961 3.2: in window but not RCV.NXT: challenge ACK, no change",
      OPEN "c R 1500 0 0 ESTABLISHED ESTABLISHED +reset_challenge -reset_accepted;"
           "s A 5001 1011 0 ESTABLISHED ESTABLISHED",
-     0, 0},
+     0, 0, 0},
     {"rst_out_of_window", "RFC 5961 3.2 / 3.10.7.4 first: RST outside the window is ignored",
-     OPEN "c R 900000 0 0 ESTABLISHED ESTABLISHED +reset_ignored", 0, 0},
+     OPEN "c R 900000 0 0 ESTABLISHED ESTABLISHED +reset_ignored", 0, 0, 0},
     {"rst_syn_received_passive", "3.10.7.4 second: passive SYN_RECEIVED returns to LISTEN on RST",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "c R 1001 0 0 CLOSED:o LISTEN +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"rst_close_wait", "3.10.7.4 second: RST in CLOSE_WAIT (abort, 3.10.5)",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT;"
           "s RA 5001 1012 0 CLOSED:i CLOSED:o +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"rst_fin_wait_1", "3.10.7.4 second: RST in FIN_WAIT_1 enters CLOSED",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s R 5001 0 0 CLOSED:i CLOSED:o +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"rst_fin_wait_2", "3.10.7.4 second: RST in FIN_WAIT_2 (e.g. to data after close) enters CLOSED",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT;"
           "s PA 5001 1012 10 FIN_WAIT_2 CLOSE_WAIT;"
           "c R 1012 0 0 CLOSED:o CLOSED:i +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"rst_closing", "3.10.7.4 second: RST in CLOSING enters CLOSED",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s FA 5001 1011 0 CLOSING CLOSING;"
           "s R 5002 0 0 CLOSED CLOSED +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"rst_last_ack", "3.10.7.4 second: RST in LAST_ACK enters CLOSED",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s FA 5001 1012 0 TIME_WAIT LAST_ACK;"
           "c R 1012 0 0 CLOSED:o CLOSED:i +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"fin_in_syn_received", "3.10.7.4 fifth then eighth: ACK,FIN in SYN_RECEIVED: ESTABLISHED, CLOSE_WAIT",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "c FA 1001 5001 0 FIN_WAIT_1 CLOSE_WAIT:i",
-     0, 0},
+     0, 0, 0},
     {"rst_in_time_wait", "3.10.7.4 second: RST in TIME_WAIT enters CLOSED",
-     SERVER_CLOSE "c R 1012 0 0 CLOSED CLOSED:i +reset_accepted;", 0, 0},
+     SERVER_CLOSE "c R 1012 0 0 CLOSED CLOSED:i +reset_accepted;", 0, 0, 0},
     {"syn_sent_abort", "3.10.5 ABORT in SYN_SENT: the client resets, the listener stays LISTEN",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "c R 1001 0 0 CLOSED:o LISTEN +reset_accepted",
-     0, 0},
+     0, 0, 0},
     {"listen_until_answer", "3.10.7.2: the passive side is LISTEN until its SYN-ACK shows SYN_RECEIVED",
      "c S 1000 0 0 SYN_SENT LISTEN:a;"
      "c S 1000 0 0 t=1000 SYN_SENT LISTEN:a +retransmitted_syn;"
      "s SA 5000 1001 0 t=1001 ESTABLISHED SYN_RECEIVED:o",
-     0, 0},
+     0, 0, 0},
     {"syn_new_isn", "a SYN retried with a new ISN before any answer is the same attempt",
      "c S 1000 0 0 SYN_SENT LISTEN #1;"
      "c S 3000 0 0 t=1000 SYN_SENT LISTEN +syn_new_isn -new_connection #1;"
      "s SA 5000 3001 0 t=1001 ESTABLISHED SYN_RECEIVED -bad_ack #1",
-     0, 0},
+     0, 0, 0},
     {"retransmitted_synack", "3.10.7.3: a retransmitted SYN-ACK changes nothing",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "s SA 5000 1001 0 t=1000 ESTABLISHED SYN_RECEIVED +retransmitted_synack;"
      "c A 1001 5001 0 t=1001 ESTABLISHED ESTABLISHED",
-     0, 0},
+     0, 0, 0},
     {"lost_last_ack", "3.10.7.4: LAST_ACK retransmits its FIN: the first ACK was lost (hindsight)",
      CLIENT_CLOSE "s FA 5001 1012 0 t=300 TIME_WAIT CLOSED +retransmitted_fin;"
                   "c A 1012 5002 0 t=301 TIME_WAIT CLOSED h=TIME_WAIT/CLOSED",
-     0, 0},
+     0, 0, 0},
     {"lost_last_ack_hindsight", "the lost ACK leaves the server in LAST_ACK until the next one",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "s FA 5001 1012 0 TIME_WAIT LAST_ACK h=TIME_WAIT/LAST_ACK;"
           "c A 1012 5002 0 TIME_WAIT CLOSED h=TIME_WAIT/LAST_ACK;"
           "s FA 5001 1012 0 t=300 TIME_WAIT CLOSED +retransmitted_fin h=TIME_WAIT/LAST_ACK;"
           "c A 1012 5002 0 t=301 TIME_WAIT CLOSED h=TIME_WAIT/CLOSED",
-     0, 0},
+     0, 0, 0},
     {"lost_third_ack_hindsight", "3.10.7.3: the server retransmits its SYN-ACK: the ACK was lost",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "c A 1001 5001 0 ESTABLISHED ESTABLISHED h=ESTABLISHED/SYN_RECEIVED;"
      "s SA 5000 1001 0 t=1000 ESTABLISHED ESTABLISHED +retransmitted_synack h=ESTABLISHED/SYN_RECEIVED;"
      "c A 1001 5001 0 t=1001 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED",
-     0, 0},
+     0, 0, 0},
     {"lost_synack_hindsight", "the client retries its SYN after the SYN-ACK: that SYN-ACK was lost",
      "c S 1000 0 0 SYN_SENT LISTEN h=SYN_SENT/LISTEN;"
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED h=SYN_SENT/SYN_RECEIVED;"
@@ -163,76 +163,76 @@ const scenario scenarios[] = {
      "s SA 5000 1001 0 t=1001 ESTABLISHED SYN_RECEIVED +retransmitted_synack"
      " h=ESTABLISHED/SYN_RECEIVED;"
      "c A 1001 5001 0 t=1002 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED",
-     0, 0},
+     0, 0, 0},
     {"retransmitted_fin", "3.10.7.4 eighth: a FIN already received changes nothing",
      OPEN "c FA 1011 5001 0 t=10 FIN_WAIT_1 CLOSE_WAIT;"
           "c FA 1011 5001 0 t=300 FIN_WAIT_1 CLOSE_WAIT +retransmitted_fin -duplicate;"
           "s A 5001 1012 0 t=301 FIN_WAIT_2 CLOSE_WAIT",
-     0, 0},
+     0, 0, 0},
     {"keepalive", "3.8.4: a keep-alive (SEG.SEQ = SND.NXT - 1) changes nothing",
      OPEN "c A 1010 5001 0 t=7000 ESTABLISHED ESTABLISHED +keepalive;"
           "s A 5001 1011 0 t=7001 ESTABLISHED ESTABLISHED",
-     0, 0},
+     0, 0, 0},
     {"zero_window_probe", "3.8.6.1: probes of a zero window change nothing",
      OPEN "s A 5001 1011 0 win=0 ESTABLISHED ESTABLISHED;"
           "c PA 1011 5001 1 t=200 ESTABLISHED ESTABLISHED +zero_window_probe;"
           "c A 1010 5001 0 t=400 ESTABLISHED ESTABLISHED +zero_window_probe -keepalive",
-     0, 0},
+     0, 0, 0},
     {"duplicate_frame", "the same frame captured twice changes nothing",
      OPEN "c PA 1011 5001 5 t=5 ESTABLISHED ESTABLISHED -duplicate;"
           "c PA 1011 5001 5 t=5 ESTABLISHED ESTABLISHED +duplicate;"
           "c FA 1016 5001 0 t=6 FIN_WAIT_1 CLOSE_WAIT;"
           "c FA 1016 5001 0 t=6 FIN_WAIT_1 CLOSE_WAIT +duplicate",
-     0, 0},
+     0, 0, 0},
     {"reuse_after_time_wait", "a new SYN on the pair after the close starts a new connection",
      CLIENT_CLOSE "c S 90000 0 0 t=2000 SYN_SENT LISTEN +new_connection +port_reuse #2;"
                   "s SA 7000 90001 0 t=2001 ESTABLISHED SYN_RECEIVED #2",
-     0, 0},
+     0, 0, 0},
     {"reuse_after_server_close", "reuse when the server holds TIME_WAIT",
-     SERVER_CLOSE "c S 90000 0 0 t=2000 SYN_SENT LISTEN +port_reuse #2", 0, 0},
+     SERVER_CLOSE "c S 90000 0 0 t=2000 SYN_SENT LISTEN +port_reuse #2", 0, 0, 0},
     {"time_wait_stays", "3.10.8: TIME_WAIT ends only by 2*MSL or reuse (timer off)",
-     CLIENT_CLOSE "s FA 5001 1012 0 t=70000 TIME_WAIT CLOSED +retransmitted_fin", 0, 0},
+     CLIENT_CLOSE "s FA 5001 1012 0 t=70000 TIME_WAIT CLOSED +retransmitted_fin", 0, 0, 0},
     {"time_wait_timer", "3.10.8: TIME_WAIT -> CLOSED when the 2*MSL timer expires",
-     CLIENT_CLOSE "s FA 5001 1012 0 t=70000 CLOSED CLOSED +time_wait_expired", 60000, 0},
+     CLIENT_CLOSE "s FA 5001 1012 0 t=70000 CLOSED CLOSED +time_wait_expired", 60000, 0, 0},
     {"time_wait_timer_not_yet", "3.10.8: before 2*MSL, TIME_WAIT stays",
-     CLIENT_CLOSE "s FA 5001 1012 0 t=30000 TIME_WAIT CLOSED -time_wait_expired", 60000, 0},
+     CLIENT_CLOSE "s FA 5001 1012 0 t=30000 TIME_WAIT CLOSED -time_wait_expired", 60000, 0, 0},
     {"midstream_client_sends", "midstream pickup: both ESTABLISHED assumed; well-known port is the server",
      "c PA 1000 5000 10 ESTABLISHED:a ESTABLISHED:a +midstream @c;"
      "s A 5000 1010 0 ESTABLISHED:a ESTABLISHED:a @s",
-     0, 0},
+     0, 0, 0},
     {"midstream_server_sends_first", "midstream pickup: roles from the well-known port",
-     "s PA 5000 1000 10 ESTABLISHED:a ESTABLISHED:a +midstream @s", 0, 0},
+     "s PA 5000 1000 10 ESTABLISHED:a ESTABLISHED:a +midstream @s", 0, 0, 0},
     {"midstream_lower_port", "midstream pickup, no well-known port: the lower port is the server",
      "c PA 1000 5000 10 sp=6000 dp=5000 ESTABLISHED:a ESTABLISHED:a @c;"
      "c FA 1010 5000 0 sp=6000 dp=5000 FIN_WAIT_1:o CLOSE_WAIT:i @c",
-     0, 0},
+     0, 0, 0},
     {"midstream_off", "midstream pickup disabled: a connection without SYN is not tracked",
      "c PA 1000 5000 10 X X;"
      "c S 1000 0 0 t=10 SYN_SENT LISTEN",
-     0, 1},
+     0, 1, 0},
     {"synack_first", "roles from the SYN-ACK when the SYN is missing",
      "s SA 5000 1001 0 ESTABLISHED:i SYN_RECEIVED:o +handshake_unseen @s;"
      "c A 1001 5001 0 ESTABLISHED:c ESTABLISHED:i @c",
-     0, 0},
+     0, 0, 0},
     {"handshake_reordered", "a SYN captured after its SYN-ACK changes nothing",
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "c S 1000 0 0 ESTABLISHED SYN_RECEIVED +retransmitted_syn +reordered -new_connection",
-     0, 0},
+     0, 0, 0},
     {"synack_missing", "an ACK from SYN_SENT proves a SYN-ACK the capture lacks (3.10.7.2"
      " third, 3.10.7.3 fourth): between the frames SYN_RECEIVED / ESTABLISHED",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "c A 1001 5001 0 ESTABLISHED:i ESTABLISHED:i +handshake_unseen +handshake_complete",
-     0, 0},
+     0, 0, 0},
     {"syn_received_close", "3.10.4: CLOSE in SYN_RECEIVED sends FIN, FIN_WAIT_1",
      "c S 1000 0 0 SYN_SENT LISTEN;"
      "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
      "s FA 5001 1001 0 CLOSE_WAIT:i FIN_WAIT_1:o +active_close",
-     0, 0},
+     0, 0, 0},
     {"fast_open", "RFC 7413: data on the SYN; SYN-ACK acknowledging it",
      "c S 1000 0 20 SYN_SENT LISTEN;"
      "s SA 5000 1021 0 ESTABLISHED SYN_RECEIVED -bad_ack;"
      "c A 1021 5001 0 ESTABLISHED ESTABLISHED +handshake_complete",
-     0, 0},
+     0, 0, 0},
     {"sequence_wrap", "3.4: sequence arithmetic is modulo 2^32",
      "c S 4294967280 0 0 SYN_SENT LISTEN;"
      "s SA 5000 4294967281 0 ESTABLISHED SYN_RECEIVED;"
@@ -242,19 +242,44 @@ const scenario scenarios[] = {
      "c FA 5 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
      "s A 5001 5 0 FIN_WAIT_1 CLOSE_WAIT;"
      "s A 5001 6 0 FIN_WAIT_2 CLOSE_WAIT",
-     0, 0},
+     0, 0, 0},
     {"syn_fin", "SYN+FIN is not a valid segment: no state effect, no connection",
      "c SF 1000 0 0 X X;"
      "c S 1000 0 0 t=10 SYN_SENT LISTEN #1 -port_reuse",
-     0, 0},
+     0, 0, 0},
     {"syn_fin_in_connection", "SYN+FIN within a connection: bad flags, no state effect",
-     OPEN "c SF 1011 5001 0 ESTABLISHED ESTABLISHED +bad_flags", 0, 0},
+     OPEN "c SF 1011 5001 0 ESTABLISHED ESTABLISHED +bad_flags", 0, 0, 0},
     {"data_after_fin", "3.10.7.4 seventh: no data after the sender's FIN",
      OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
           "c PA 1012 5001 5 FIN_WAIT_1 CLOSE_WAIT +data_after_fin",
-     0, 0},
+     0, 0, 0},
     {"acked_unseen", "an ACK beyond what the capture showed the peer send",
-     OPEN "s A 5001 1100 0 ESTABLISHED ESTABLISHED +acked_unseen", 0, 0},
+     OPEN "s A 5001 1100 0 ESTABLISHED ESTABLISHED +acked_unseen", 0, 0, 0},
+    {"vantage_client_close", "vantage client: the client's FIN reaches the server when its ACK shows",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1:o ESTABLISHED +active_close;"
+          "s A 5001 1012 0 FIN_WAIT_2:i CLOSE_WAIT:c;"
+          "s FA 5001 1012 0 TIME_WAIT:i LAST_ACK:o +passive_close;"
+          "c A 1012 5002 0 TIME_WAIT:c CLOSED:i",
+     0, 0, TCPS_VANTAGE_CLIENT},
+    {"vantage_client_simultaneous_close", "3.6 fig. 13 at the client: the server's FIN, sent before "
+     "the client's arrived, takes it FIN_WAIT_1; the client's reaches it before the client's ACK",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 ESTABLISHED +active_close;"
+          "s FA 5001 1011 0 CLOSING:i FIN_WAIT_1:o +simultaneous_close;"
+          "c A 1012 5002 0 CLOSING TIME_WAIT;"
+          "s A 5002 1012 0 TIME_WAIT TIME_WAIT",
+     0, 0, TCPS_VANTAGE_CLIENT},
+    {"vantage_server_three_way_close", "3.10.7.4 eighth at the server: its FIN,ACK reaches the client "
+     "when the client's ACK shows, FIN_WAIT_1 -> TIME_WAIT",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close;"
+          "s FA 5001 1012 0 FIN_WAIT_1 LAST_ACK +passive_close +three_way_close;"
+          "c A 1012 5002 0 TIME_WAIT:c CLOSED:i",
+     0, 0, TCPS_VANTAGE_SERVER},
+    {"vantage_client_fin_retransmitted", "vantage client: a FIN not yet acknowledged reaches the "
+     "server in order, before the client's next segment (its retransmission)",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 ESTABLISHED;"
+          "c FA 1011 5001 0 t=200 FIN_WAIT_1 CLOSE_WAIT +retransmitted_fin;"
+          "s A 5001 1012 0 t=201 FIN_WAIT_2 CLOSE_WAIT:c",
+     0, 0, TCPS_VANTAGE_CLIENT},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
@@ -264,6 +289,7 @@ void scenario_config(const scenario *sc, tcps_config *cfg)
     tcps_config_init(cfg);
     cfg->time_wait_ns = sc->time_wait_ms * 1000000ull;
     cfg->midstream = !sc->no_midstream;
+    cfg->vantage = (tcps_vantage)sc->vantage;
 }
 
 static int find_name(const char *tok, size_t n, const char *(*name)(int), int count)

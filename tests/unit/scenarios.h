@@ -27,6 +27,7 @@ typedef struct scenario {
     const char *lines;
     uint64_t time_wait_ms; /* config: 0 = off */
     int no_midstream;      /* config: midstream pickup off */
+    int vantage;           /* config: TCPS_VANTAGE_UNKNOWN (0), _CLIENT, _SERVER */
 } scenario;
 
 extern const scenario scenarios[];
