@@ -14,7 +14,8 @@ FIELDS is the output of
 (with --hindsight: the tcpstate.hindsight.* fields), or "-" for standard
 input, or a .pcap/.pcapng file, which is then run through tshark with those
 fields (the environment variable COMPARE_TSHARK, if set, is the command used
-instead of "tshark", e.g. "sh tests/tshark/tshark-plugin.sh PLUGIN.so --").  `compare.py --fields` prints the -e arguments.  A first line naming
+instead of "tshark", e.g. "sh tests/tshark/tshark-plugin.sh PLUGIN.so --"; and
+COMPARE_TSHARK_OPTS more options for the run, e.g. "-o tcpstate.vantage:client").  `compare.py --fields` prints the -e arguments.  A first line naming
 the columns (tshark -E header=y) is accepted; columns are then found by name.
 
 A frame with several TCP layers has comma-separated values in each column.
@@ -148,6 +149,8 @@ def run_tshark(pcap, names, hindsight=False):
     """One pass for the causal states; two passes (-2) for hindsight, which
     the plugin fills in only once the whole file was read."""
     cmd = tshark_cmd() + (["-2"] if hindsight else [])
+    # COMPARE_TSHARK_OPTS: more tshark options for this run, e.g. "-o tcpstate.vantage:client"
+    cmd += shlex.split(os.environ.get("COMPARE_TSHARK_OPTS", ""))
     cmd += ["-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"]
     for n in names:
         cmd += ["-e", n]
