@@ -13,7 +13,10 @@ dissects them all again, then a second (visited) pass. Run as in tshark-plugin.s
      moved 61 s later (editcap, mergecap), the client has left TIME_WAIT at that FIN
      with time_wait linux (2 MSL = 60 s), not with rfc (240 s) nor off; with
      info_column FALSE no " [C:" text; with the handshake cut off (editcap),
-     midstream FALSE tracks nothing and TRUE tracks every frame.
+     midstream FALSE tracks nothing and TRUE tracks every frame; on client_close, with
+     vantage client the server is still ESTABLISHED at the client's FIN (it has not
+     arrived) and CLOSE_WAIT at the server's ACK of it, with vantage unknown CLOSE_WAIT
+     at both.
 """
 
 import os
@@ -126,12 +129,15 @@ def main(argv):
         cut = os.path.join(tmp, "midstream.pcap")
         subprocess.run(["editcap", os.path.join(pcap_dir, "client_close.pcap"), cut, "1-3"],
                        check=True)
+        # client_close: the client's FIN is frame 8, the server's ACK of it frame 9.
+        close = os.path.join(pcap_dir, "client_close.pcap")
         plans = [
             (capture, ["tcpstate.time_wait:linux", "tcpstate.time_wait:rfc",
                        "tcpstate.time_wait:off", "tcpstate.vantage:server",
                        "tcpstate.vantage:unknown", "tcpstate.info_column:FALSE",
                        "tcpstate.info_column:TRUE"]),
             (cut, ["tcpstate.midstream:FALSE", "tcpstate.midstream:TRUE"]),
+            (close, ["tcpstate.vantage:client", "tcpstate.vantage:unknown"]),
         ]
         for cap, changes in plans:
             got = run_redissect(tool, plugin, cap, changes, version)
@@ -157,6 +163,15 @@ def main(argv):
                         ck.check((client != "TIME_WAIT") == left,
                                  "%s: at the FIN 61 s after TIME_WAIT the client is %s" %
                                  (step, client))
+                    if cap == close and step.startswith("tcpstate.vantage"):
+                        # Near the client its FIN reaches the server when the server's
+                        # ACK shows it; with the vantage unknown, when it is captured.
+                        at_fin = p1_by[8][1].split("/")[1]
+                        at_ack = p1_by[9][1].split("/")[1]
+                        want_fin = "ESTABLISHED" if step.endswith(":client") else "CLOSE_WAIT"
+                        ck.check((at_fin, at_ack) == (want_fin, "CLOSE_WAIT"),
+                                 "%s: server at the client's FIN %s, at its ACK %s" %
+                                 (step, at_fin, at_ack))
                     if step == "tcpstate.info_column:FALSE":
                         ck.check(all(r[3] == "0" for r in p1), "info_column FALSE: no Info text")
                     if step == "tcpstate.info_column:TRUE":
