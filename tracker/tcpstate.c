@@ -1527,9 +1527,9 @@ static inline uint32_t tcps__rel_us(const tcps__conn *c, uint64_t ns)
 }
 
 /* The common case in one pass: an ACK without SYN, FIN or RST while both
- * ends are ESTABLISHED. It does what tcps_process() does for such a segment
- * (tcps__between() has nothing to do, no state moves, tcps__deliver() has no
- * effect), in the same order. */
+ * ends are ESTABLISHED and no FIN is in flight. It does what tcps_process()
+ * does for such a segment (tcps__between() has nothing to do, no state
+ * moves, tcps__deliver() has no effect), in the same order. */
 static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
                        const tcps_segment *s, tcps_record *out)
 {
@@ -1692,7 +1692,7 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
         tcps__conn *c = tcps__conn_at(t, id);
         const tcps__peer *p = c->p;
         if (p[0].state == TCPS_ESTABLISHED && p[1].state == TCPS_ESTABLISHED && !p[0].ended &&
-            !p[1].ended) {
+            !p[1].ended && !p[0].pend_fin && !p[1].pend_fin) {
             tcps__fast(t, c, id, sender, seg, out);
             return 1;
         }
