@@ -752,7 +752,8 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     proto_tree *sub;
     proto_item *pi;
 
-    entry_entered(v);
+    if (visible || proto_field_is_referenced(tree, hf_tcpstate_entered[who]))
+        entry_entered(v); /* else its item would not be created: no walk */
     if (visible || proto_field_is_referenced(tree, hf_tcpstate_endpoint[who]))
         endpoint = endpoint_string(pinfo->pool, rec->conn_id, who);
     if (visible)
@@ -773,8 +774,10 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     proto_item_set_generated(pi);
     pi = proto_tree_add_uint(sub, hf_tcpstate_certainty[who], tvb, 0, 0, rec->cert[who]);
     proto_item_set_generated(pi);
-    pi = proto_tree_add_uint(sub, hf_tcpstate_entered[who], tvb, 0, 0, rec->entered[who]);
-    proto_item_set_generated(pi);
+    if (v->have_entered) {
+        pi = proto_tree_add_uint(sub, hf_tcpstate_entered[who], tvb, 0, 0, rec->entered[who]);
+        proto_item_set_generated(pi);
+    }
 }
 
 /* Hindsight, known once the whole file was read: drawn on later passes only

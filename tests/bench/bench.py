@@ -54,7 +54,8 @@ BYTES_PER_FRAME, BYTES_PER_CONN = 16, 256
 
 
 def tshark_version():
-    out = subprocess.run(["tshark", "--version"], stdout=subprocess.PIPE, text=True).stdout
+    out = subprocess.run(["tshark", "--version"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
     return out.split()[2].rsplit(".", 1)[0] if out.startswith("TShark") else "?"
 
 
