@@ -26,6 +26,7 @@
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
 #include <epan/tap.h>
+#include <ws_version.h>
 
 #include "tcpstate-plugin.h"
 
@@ -268,6 +269,18 @@ static tap_packet_status helper_packet(void *tapdata _U_, packet_info *pinfo _U_
 
 /* ---- Tree life cycle ------------------------------------------------------------------ */
 
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+/* From 4.6 on, tshark's epan_cleanup() frees every tap listener (calling its finish
+ * callback), the helper first, and then frees the tree (stats_cleanup): the helper is
+ * gone by then and removing it again would free it twice. */
+static void helper_finish(void *tapdata) {
+    ((stats_data *)tapdata)->listening = FALSE;
+}
+#define HELPER_FINISH helper_finish
+#else
+#define HELPER_FINISH NULL
+#endif
+
 /* Called when the tree is created (tshark) and on each reset (Wireshark). */
 static void stats_init(stats_tree *st) {
     stats_data *d = stats_data_get(st);
@@ -279,7 +292,7 @@ static void stats_init(stats_tree *st) {
     if (d->listening)
         return;
     err = register_tap_listener(TCPSTATE_TAP_NAME, d, NULL, TL_REQUIRES_NOTHING, NULL,
-                                helper_packet, stats_write, NULL);
+                                helper_packet, stats_write, HELPER_FINISH);
     if (err != NULL) {
         g_string_free(err, TRUE);
         return;
