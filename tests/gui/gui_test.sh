@@ -52,17 +52,42 @@ run() {
 }
 envs="WIRESHARK_PLUGIN_DIR=$tmp/plugins HOME=$tmp XDG_CONFIG_HOME=$tmp/.config QT_QPA_PLATFORM=xcb"
 
-# Xvfb picks a free display number and writes it to fd 3.
-Xvfb -displayfd 3 -screen 0 1280x860x24 -ac -nolisten tcp 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
-xpid=$!
-for _ in $(seq 1 40); do
-    [ -s "$tmp/display" ] && break
-    kill -0 "$xpid" 2>/dev/null || break
-    sleep 0.5
+# Xvfb picks a free display number and writes it to fd 3. A display the GUI cannot
+# connect to (a busy machine, a server that died) is the environment's failure, not
+# the plugin's: one more try with a new server, then skipped.
+start_display() {
+    : >"$tmp/display"
+    Xvfb -displayfd 3 -screen 0 1280x860x24 -ac -nolisten tcp 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
+    xpid=$!
+    for _ in $(seq 1 40); do
+        [ -s "$tmp/display" ] && break
+        kill -0 "$xpid" 2>/dev/null || break
+        sleep 0.5
+    done
+    [ -s "$tmp/display" ] || return 1
+    disp=:$(head -n 1 "$tmp/display")
+    export DISPLAY=$disp
+    # The unprivileged user the GUI runs as must reach the display.
+    for _ in $(seq 1 20); do
+        run DISPLAY=$disp xdotool getdisplaygeometry >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    return 1
+}
+stop_display() {
+    kill "$xpid" 2>/dev/null || true
+    wait "$xpid" 2>/dev/null || true
+}
+tries=0
+until start_display; do
+    stop_display
+    tries=$((tries + 1))
+    if [ $tries -ge 2 ]; then
+        echo "skipped: no usable X display (Xvfb did not start or cannot be reached)"
+        cat "$tmp/xvfb.log"
+        exit 77
+    fi
 done
-[ -s "$tmp/display" ] || { echo "skipped: Xvfb did not start"; cat "$tmp/xvfb.log"; exit 77; }
-disp=:$(head -n 1 "$tmp/display")
-export DISPLAY=$disp
 # The plugin is loaded by the GUI: its -z list names tcpstate,conns.
 if ! run DISPLAY=$disp $envs wireshark -z help 2>&1 | grep -q 'tcpstate,conns'; then
     echo "FAIL: wireshark does not list tcpstate,conns: plugin not loaded" >&2
@@ -96,6 +121,11 @@ geometry() { # window: sets X Y W H
 }
 
 win=$(wait_window 'capture.pcap' 120)
+if [ -z "$win" ] && grep -q 'could not connect to display' "$tmp/wireshark.log"; then
+    echo "skipped: the display went away under Wireshark (environment):" >&2
+    cat "$tmp/wireshark.log" >&2
+    exit 77
+fi
 [ -n "$win" ] || { echo "FAIL: no Wireshark window" >&2; cat "$tmp/wireshark.log" >&2; exit 1; }
 sleep 3
 xdotool windowmove "$win" 0 0 windowsize "$win" 1280 860
