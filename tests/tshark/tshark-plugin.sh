@@ -9,7 +9,8 @@
 # WIRESHARK_PLUGIN_DIR, so tshark then runs as "nobody". Capture files given with -r are copied into $tmp so
 # that nobody can read them. Before running, checks that "tshark -G plugins"
 # lists the plugin: a refused plugin is only a line on stderr and tshark still
-# exits 0. Exit status: tshark's, or 2 on a usage or loading error.
+# exits 0 (once per plugin file and tshark binary: a stamp in $TMPDIR/tshark-plugin.checked
+# remembers a plugin that loaded). Exit status: tshark's, or 2 on a usage or loading error.
 #
 # Environment: TSHARK (default: tshark from PATH); TCPS_PROFILE_DIR, if set, a
 # configuration profile folder (e.g. "profiles/TCP State") copied into the personal
@@ -88,13 +89,19 @@ run_tshark() {
     fi
 }
 
-# Loaded, and from our folder (not a copy installed elsewhere).
-if ! run_tshark -G plugins >"$tmp/plugins.txt" 2>"$tmp/plugins.err" ||
-    ! grep '^tcpstate\.so[[:space:]]' "$tmp/plugins.txt" | grep -qF "$plugdir/tcpstate.so"; then
-    echo "tshark-plugin.sh: $plugdir/tcpstate.so is not loaded by $tshark $version" >&2
-    grep '^tcpstate' "$tmp/plugins.txt" >&2
-    cat "$tmp/plugins.err" >&2
-    exit 2
+# Loaded, and from our folder (not a copy installed elsewhere). Checked once per plugin
+# file and tshark: a stamp named by both (the .so's checksum) is left when it loaded.
+stamps=${TMPDIR:-/tmp}/tshark-plugin.checked
+key=$(cat "$plugin" "$tshark" | cksum | tr ' ' '-')-$(id -u)
+if [ ! -e "$stamps/$key" ]; then
+    if ! run_tshark -G plugins >"$tmp/plugins.txt" 2>"$tmp/plugins.err" ||
+        ! grep '^tcpstate\.so[[:space:]]' "$tmp/plugins.txt" | grep -qF "$plugdir/tcpstate.so"; then
+        echo "tshark-plugin.sh: $plugdir/tcpstate.so is not loaded by $tshark $version" >&2
+        grep '^tcpstate' "$tmp/plugins.txt" >&2 || true
+        cat "$tmp/plugins.err" >&2
+        exit 2
+    fi
+    mkdir -p "$stamps" 2>/dev/null && : >"$stamps/$key" 2>/dev/null || true
 fi
 
 status=0
