@@ -106,10 +106,8 @@ def main(argv):
     last = max(times.values())
     for pref, delta, want in (("linux", 61, "CLOSED"), ("rfc", 61, "TIME_WAIT"),
                               ("rfc", 241, "CLOSED"), ("off", 241, "TIME_WAIT")):
-        rows = table(wrapper, plugin, pcap, "tcpstate,conns,%.6f" % (last + delta),
-                     ["-o", "tcpstate.time_wait:" + pref])
-        got = rows[0]["client_state"] if rows else None
-        ck.equal(got, want, "client_close, time_wait %s, %d s after the last segment: client"
+        ck.equal(client_at(wrapper, plugin, pcap, last + delta, pref), want,
+                 "client_close, time_wait %s, %d s after the last segment: client"
                  % (pref, delta))
 
     # 4. TIME_WAIT timer inside a connection: client_close with the client's last ACK
@@ -122,12 +120,18 @@ def main(argv):
         os.chmod(late, 0o644)
         for pref, delta, want in (("linux", 65, "CLOSED"), ("rfc", 65, "TIME_WAIT"),
                                   ("off", 65, "TIME_WAIT"), ("linux", 30, "TIME_WAIT")):
-            rows = table(wrapper, plugin, late, "tcpstate,conns,%.6f" % (last + delta),
-                         ["-o", "tcpstate.time_wait:" + pref])
-            got = rows[0]["client_state"] if rows else None
-            ck.equal(got, want, "client_close + ACK 70 s later, time_wait %s, at %d s after "
+            ck.equal(client_at(wrapper, plugin, late, last + delta, pref), want,
+                     "client_close + ACK 70 s later, time_wait %s, at %d s after "
                      "the FIN exchange: client" % (pref, delta))
     return ck.done()
+
+
+def client_at(wrapper, plugin, pcap, when, time_wait):
+    """The first connection's client state in -z tcpstate,conns,WHEN with the
+    preference tcpstate.time_wait set, or None without a row."""
+    rows = table(wrapper, plugin, pcap, "tcpstate,conns,%.6f" % when,
+                 ["-o", "tcpstate.time_wait:" + time_wait])
+    return rows[0]["client_state"] if rows else None
 
 
 def append_copy_of_last(src, dst, seconds):
