@@ -21,8 +21,6 @@
 
 #include <epan/address.h>
 #include <epan/packet.h>
-#include <epan/prefs-int.h>
-#include <epan/prefs.h>
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
@@ -181,16 +179,6 @@ static char *events_str(uint64_t events) {
     return g_string_free(s, FALSE);
 }
 
-/* The TIME_WAIT timer of the preference tcpstate.time_wait (its values are seconds:
- * 0 off, 60 as Linux, 240 as the RFC), in nanoseconds. */
-static gint64 time_wait_ns(void) {
-    module_t *m = prefs_find_module("tcpstate");
-    pref_t *p = m != NULL ? prefs_find_preference(m, "time_wait") : NULL;
-    int s = p != NULL ? prefs_get_enum_value(p, pref_current) : 0;
-
-    return s > 0 ? (gint64)s * G_GINT64_CONSTANT(1000000000) : 0;
-}
-
 /* One row's cells, from the tracker where it knows the state at the table's time. */
 static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns,
                       char **cells) {
@@ -219,7 +207,7 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
         /* The connection goes on after the table's time: its last record at or before
          * it, and a configured TIME_WAIT timer that ran out between them (RFC 9293
          * 3.10.8, timeout 2*MSL). Later segments cannot change that past. */
-        gint64 tw = time_wait_ns();
+        gint64 tw = (gint64)tcps_time_wait_ns(t); /* the timer the records were made with */
         for (int who = 0; who < 2; who++) {
             if (tw > 0 && state[who] == TCPS_TIME_WAIT && since[who] >= 0 &&
                 at_rel_ns >= since[who] + tw) {

@@ -1700,6 +1700,11 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     return tcps__process(t, seg, out, h, found, sender);
 }
 
+uint64_t tcps_time_wait_ns(const tcps_tracker *t)
+{
+    return t ? t->cfg.time_wait_ns : 0;
+}
+
 int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_info *out)
 {
     memset(out, 0, sizeof(*out));

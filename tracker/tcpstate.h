@@ -205,6 +205,9 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out);
 size_t tcps_conn_count(const tcps_tracker *t);
 int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_info *out);
 
+/* The TIME_WAIT timer (2*MSL) the tracker was configured with; 0 = none. */
+uint64_t tcps_time_wait_ns(const tcps_tracker *t);
+
 /* Hindsight: each endpoint's best-known state just before and just after
  * frame `frame` of connection conn_id, given every segment fed so far; call it
  * once the whole capture was fed. Later segments can show that an earlier one
