@@ -37,6 +37,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=matrix/chroot.sh
 . "$repo/scripts/matrix/chroot.sh"
+# shellcheck source=matrix/ctest-count.sh
+. "$repo/scripts/matrix/ctest-count.sh"
 
 # Wireshark major.minor and the Debian suite that ships it.
 matrix=("4.0 bookworm" "4.4 trixie" "4.6 sid")
@@ -120,15 +122,13 @@ fi
 
 # The host's version: its ctest log, tshark -G plugins, and the .deb from cpack.
 host_result() { # DIR: writes DIR/result "PASSED TOTAL"
-    local dir=$1 summary total failed passed version line deb
+    local dir=$1 total passed version line deb
     cp "$host_log" "$dir/ctest.log" 2>/dev/null || echo "== no log $host_log" >"$dir/ctest.log"
-    summary=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest.log" | tail -n 1)
-    echo "== ctest, as run on this host by scripts/test.sh (log: $dir/ctest.log): ${summary:-no ctest summary}"
-    total=$(echo "$summary" | sed -n -E 's/.* out of ([0-9]+).*/\1/p')
-    failed=$(echo "$summary" | sed -n -E 's/.*, ([0-9]+) tests? failed.*/\1/p')
-    [ -n "$total" ] || { total=1; failed=1; }
-    passed=$((total - failed))
-    [ "$failed" -eq 0 ] || sed -n '/^The following tests FAILED:/,/^Errors while/p' "$dir/ctest.log"
+    tcps_ctest_count "$dir/ctest.log"
+    echo "== ctest, as run on this host by scripts/test.sh (log: $dir/ctest.log): ${ctest_summary:-no ctest summary}"
+    total=$ctest_total
+    passed=$ctest_passed
+    [ "$passed" -eq "$total" ] || sed -n '/^The following tests FAILED:/,/^Errors while/p' "$dir/ctest.log"
 
     version=$(sed -n -E 's/^#define TCPS_VERSION "([^"]+)".*/\1/p' "$repo/tracker/tcpstate.h")
     total=$((total + 1))

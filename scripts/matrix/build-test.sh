@@ -53,12 +53,11 @@ if [ $ctest_status -ne 0 ]; then
     sed -n '/^The following tests FAILED:/,$p' "$out/ctest.log"
     grep -E -A30 '\*\*\*Failed|\(Failed\)' "$out/ctest.log" | head -n 120
 fi
-summary=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$out/ctest.log" | tail -n 1)
-echo "== ctest: $summary"
-total=$(echo "$summary" | sed -n -E 's/.* out of ([0-9]+).*/\1/p')
-failed=$(echo "$summary" | sed -n -E 's/.*, ([0-9]+) tests? failed.*/\1/p')
-[ -n "$total" ] || { total=1; failed=1; }
-passed=$((total - failed))
+. "$src/scripts/matrix/ctest-count.sh"
+tcps_ctest_count "$out/ctest.log"
+echo "== ctest: $ctest_summary"
+total=$ctest_total
+passed=$ctest_passed
 
 # tshark -G plugins: tcpstate.so, our version, type "dissector" (4.0 reports
 # every epan plugin as a dissector; 4.4+ asks plugin_describe()).
