@@ -149,10 +149,12 @@ static int tcps__arc(int state, enum tcps__input in)
 
 /* ---- connections ----
  * Memory is what a capture of millions of connections costs: a connection is
- * 176 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
+ * 144 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
  * address pairs live in a side table; the hindsight log is one shared arena
  * of 20-byte entries linked per connection (and their times beside them when
- * a TIME_WAIT timer is configured). */
+ * a TIME_WAIT timer is configured). What few connections need (hindsight
+ * evidence, a hindsight timeline once asked for) lives in a side map keyed by
+ * the connection's index (tcps__extra). */
 typedef struct tcps__peer {
     uint32_t isn;     /* sequence number of its SYN */
     uint32_t snd_nxt; /* highest sequence end it sent (SYN and FIN count one) */
@@ -163,9 +165,6 @@ typedef struct tcps__peer {
     uint32_t entered_ms; /* ... and when, in ms since the connection's first segment */
     uint32_t last_us;    /* its previous segment: when (us since the first segment) */
     uint32_t last_hash;  /* ... and a hash of its seq, ack, len, window and flags */
-    /* hindsight evidence: the peer's ACK did not cover its SYN / FIN until
-     * after these frames (0: covered at once) */
-    uint32_t syn_after, fin_after;
     /* hindsight: ordinals in the connection's log of its first SYN, first FIN,
      * and first ACK covering the peer's SYN and FIN; TCPS__NONE if none */
     uint8_t syn_ord, fin_ord, ack_syn_ord, ack_fin_ord;
@@ -192,7 +191,10 @@ enum { TCPS__PROOF_NONE, TCPS__PROOF_SYN, TCPS__PROOF_FIN };
  * kept beside it, in tchunks, only when one is configured. */
 typedef struct tcps__entry {
     uint32_t frame, seq, ack;
-    uint32_t next;    /* next entry of the connection + 1; 0 = last */
+    /* previous entry of the connection + 1; 0 = first. Linked backwards, so
+     * appending writes nothing but the new entry (no cache miss on an old
+     * one); the connection keeps its last. */
+    uint32_t prev;
     uint16_t len;     /* payload, saturated (only a FIN's or SYN's matters) */
     uint8_t flags;
     uint8_t bits; /* TCPS__E_SERVER, TCPS__E_LOST, RST verdict in TCPS__E_RST */
@@ -215,6 +217,27 @@ typedef struct tcps__point {
 #define TCPS__MAX_LOG 64
 #define TCPS__MAX_POINTS 200
 
+/* What few connections have lives in side maps keyed by the connection's
+ * index (open addressing). Hindsight evidence, in t->afters: the peer's ACK
+ * did not cover endpoint `who`'s SYN or FIN (what) until after frame `after`
+ * (no entry, or 0: covered at once). */
+typedef struct tcps__after_ent {
+    uint32_t key; /* connection index + 1; 0 = empty slot */
+    uint32_t after;
+    uint8_t sel; /* who << 1 | what */
+} tcps__after_ent;
+
+enum { TCPS__AFTER_SYN, TCPS__AFTER_FIN };
+
+/* A hindsight timeline, in t->xs, made by the first tcps_hindsight() query
+ * of a connection with evidence. */
+typedef struct tcps__extra {
+    uint32_t key; /* connection index + 1; 0 = empty slot */
+    uint8_t ntl, captl;
+    uint8_t hs_init[2]; /* hindsight states before the first segment */
+    tcps__point *tl;    /* valid if the connection's hs_valid */
+} tcps__extra;
+
 /* Fields in the order a segment reads them (the tuple, the peers, what the
  * record needs), the hindsight bookkeeping last; chunks are cache-line
  * aligned. */
@@ -225,17 +248,17 @@ typedef struct tcps__conn {
     uint8_t family, roles_assumed;
     uint8_t hs_valid : 1, hs_overflow : 1;
     uint8_t hs_differs : 1; /* evidence seen: hindsight may differ from causal */
+    uint8_t hs_after : 1;   /* it has entries in t->afters */
     uint8_t nlog;
     uint32_t last_frame;
+    uint32_t events; /* union of its events (TCPS_EVENT_COUNT <= 32) */
     uint64_t base_ns; /* capture time of its first segment */
-    uint64_t events;
     tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
     uint32_t first_frame;
-    uint32_t log_head, log_tail; /* hindsight log: entry index + 1, 0 = empty */
-    uint8_t ntl, captl;
-    uint8_t hs_init[2]; /* hindsight states before the first segment */
-    tcps__point *tl;    /* hindsight timeline, valid if hs_valid */
+    uint32_t log_tail; /* hindsight log: its last entry's index + 1, 0 = empty */
 } tcps__conn;
+
+_Static_assert(TCPS_EVENT_COUNT <= 32, "tcps__conn.events holds every event bit");
 
 #define TCPS__CHUNK 1024  /* connections per chunk */
 #define TCPS__ECHUNK 4096 /* log entries per chunk */
@@ -256,6 +279,10 @@ struct tcps_tracker {
     tcps__entry **echunks; /* hindsight log arena */
     uint32_t **tchunks;    /* the entries' times, with a TIME_WAIT timer; else NULL */
     size_t nentries, nechunks;
+    tcps__extra *xs; /* hindsight timelines */
+    size_t nxs, xused;
+    tcps__after_ent *afters; /* hindsight evidence */
+    size_t nafters, aused;
 };
 
 static tcps__conn *tcps__conn_at(const tcps_tracker *t, size_t i)
@@ -273,6 +300,118 @@ static uint32_t tcps__rel(const tcps__conn *c, uint64_t ns, uint64_t unit)
 {
     uint64_t d = ns > c->base_ns ? (ns - c->base_ns) / unit : 0;
     return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static size_t tcps__extra_home(uint32_t key, size_t n)
+{
+    return (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> 32) & (n - 1);
+}
+
+/* The side entry of connection idx, or NULL if it has none. */
+static tcps__extra *tcps__extra_find(const tcps_tracker *t, uint32_t idx)
+{
+    if (!t->nxs)
+        return NULL;
+    for (size_t i = tcps__extra_home(idx + 1, t->nxs);; i = (i + 1) & (t->nxs - 1)) {
+        if (t->xs[i].key == idx + 1)
+            return &t->xs[i];
+        if (t->xs[i].key == 0)
+            return NULL;
+    }
+}
+
+/* The side entry of connection idx, made (zeroed) if it has none; NULL when
+ * out of memory. Pointers into the map last until the next one is made. */
+static tcps__extra *tcps__extra_get(tcps_tracker *t, uint32_t idx)
+{
+    tcps__extra *e = tcps__extra_find(t, idx);
+    if (e)
+        return e;
+    if ((t->xused + 1) * 4 > t->nxs * 3) {
+        size_t n = t->nxs ? t->nxs * 2 : 64;
+        tcps__extra *xs = calloc(n, sizeof(*xs));
+        if (!xs)
+            return NULL;
+        for (size_t i = 0; i < t->nxs; i++) {
+            if (!t->xs[i].key)
+                continue;
+            size_t k = tcps__extra_home(t->xs[i].key, n);
+            while (xs[k].key)
+                k = (k + 1) & (n - 1);
+            xs[k] = t->xs[i];
+        }
+        free(t->xs);
+        t->xs = xs;
+        t->nxs = n;
+    }
+    size_t i = tcps__extra_home(idx + 1, t->nxs);
+    while (t->xs[i].key)
+        i = (i + 1) & (t->nxs - 1);
+    t->xused++;
+    t->xs[i].key = idx + 1;
+    return &t->xs[i];
+}
+
+/* The evidence slot of (idx, sel), or the empty slot where it would go;
+ * NULL if the map is empty. */
+static tcps__after_ent *tcps__after_slot(const tcps_tracker *t, uint32_t idx, int sel)
+{
+    if (!t->nafters)
+        return NULL;
+    for (size_t i = tcps__extra_home(idx + 1, t->nafters);; i = (i + 1) & (t->nafters - 1)) {
+        tcps__after_ent *e = &t->afters[i];
+        if (e->key == 0 || (e->key == idx + 1 && e->sel == sel))
+            return e;
+    }
+}
+
+/* Evidence: endpoint who's SYN or FIN (what) reached its peer after frame
+ * (0: at once). Out of memory, the connection's hindsight becomes unknown. */
+static void tcps__set_after(tcps_tracker *t, tcps__conn *c, uint32_t idx, int who, int what,
+                            uint32_t frame)
+{
+    int sel = who << 1 | what;
+    tcps__after_ent *e;
+    if (!frame) {
+        if (c->hs_after && (e = tcps__after_slot(t, idx, sel)) && e->key)
+            e->after = 0;
+        return;
+    }
+    if ((t->aused + 1) * 4 > t->nafters * 3) {
+        size_t n = t->nafters ? t->nafters * 2 : 64;
+        tcps__after_ent *m = calloc(n, sizeof(*m));
+        if (!m) {
+            c->hs_overflow = 1;
+            return;
+        }
+        for (size_t i = 0; i < t->nafters; i++) {
+            if (!t->afters[i].key)
+                continue;
+            size_t k = tcps__extra_home(t->afters[i].key, n);
+            while (m[k].key)
+                k = (k + 1) & (n - 1);
+            m[k] = t->afters[i];
+        }
+        free(t->afters);
+        t->afters = m;
+        t->nafters = n;
+    }
+    e = tcps__after_slot(t, idx, sel);
+    if (!e->key) {
+        e->key = idx + 1;
+        e->sel = (uint8_t)sel;
+        t->aused++;
+    }
+    e->after = frame;
+    c->hs_after = 1;
+}
+
+/* The evidence of (idx, who, what), as tcps__set_after() left it. */
+static uint32_t tcps__get_after(const tcps_tracker *t, const tcps__conn *c, uint32_t idx,
+                                int who, int what)
+{
+    const tcps__after_ent *e = c->hs_after ? tcps__after_slot(t, idx, who << 1 | what) : NULL;
+    return e && e->key ? e->after : 0;
 }
 
 void tcps_config_init(tcps_config *cfg)
@@ -299,8 +438,10 @@ void tcps_free(tcps_tracker *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nconns; i++)
-        free(tcps__conn_at(t, i)->tl);
+    for (size_t i = 0; i < t->nxs; i++)
+        free(t->xs[i].tl);
+    free(t->xs);
+    free(t->afters);
     for (size_t i = 0; i < t->nchunks; i++)
         free(t->chunks[i]);
     for (size_t i = 0; i < t->nechunks; i++) {
@@ -547,7 +688,8 @@ typedef struct tcps__ctx {
     tcps__peer *snd, *rcv;
     uint64_t ev;
     uint32_t end; /* seq + len + SYN + FIN */
-    int replay;   /* hindsight replay: record state changes in c->tl */
+    int replay;   /* hindsight replay: record state changes in tl->tl */
+    tcps__extra *tl; /* replay: where the timeline goes */
     int8_t rst;   /* replay: the RST verdict of pass 1 (data is not replayed) */
     uint8_t pos;  /* where a change is recorded: 0 before, 1 after, 2 between */
     uint32_t at;  /* frame a change is recorded at */
@@ -559,23 +701,24 @@ typedef struct tcps__ctx {
 static void tcps__point_add(tcps__ctx *x, const tcps__peer *p)
 {
     tcps__conn *c = x->c;
-    if (c->ntl >= TCPS__MAX_POINTS) {
+    tcps__extra *h = x->tl;
+    if (h->ntl >= TCPS__MAX_POINTS) {
         c->hs_overflow = 1;
         return;
     }
-    if (c->ntl == c->captl) {
-        uint8_t n = c->captl ? (uint8_t)(c->captl * 2 > TCPS__MAX_POINTS ? TCPS__MAX_POINTS
-                                                                        : c->captl * 2)
+    if (h->ntl == h->captl) {
+        uint8_t n = h->captl ? (uint8_t)(h->captl * 2 > TCPS__MAX_POINTS ? TCPS__MAX_POINTS
+                                                                        : h->captl * 2)
                              : 8;
-        tcps__point *tl = realloc(c->tl, n * sizeof(*tl));
+        tcps__point *tl = realloc(h->tl, n * sizeof(*tl));
         if (!tl) {
             c->hs_overflow = 1;
             return;
         }
-        c->tl = tl;
-        c->captl = n;
+        h->tl = tl;
+        h->captl = n;
     }
-    tcps__point *pt = &c->tl[c->ntl++];
+    tcps__point *pt = &h->tl[h->ntl++];
     pt->frame = x->at;
     pt->pos = x->pos;
     pt->endpoint = (uint8_t)(p == &c->p[TCPS_SERVER]);
@@ -1209,14 +1352,10 @@ static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, 
     e->ack = s->ack;
     if (t->tchunks)
         t->tchunks[i / TCPS__ECHUNK][i % TCPS__ECHUNK] = tcps__rel(c, s->time_ns, 1000000u);
-    e->next = 0;
+    e->prev = c->log_tail;
     e->len = (uint16_t)(s->len > UINT16_MAX ? UINT16_MAX : s->len);
     e->flags = s->flags;
     e->bits = (uint8_t)(sender ? TCPS__E_SERVER : 0);
-    if (c->log_tail)
-        tcps__entry_at(t, c->log_tail - 1)->next = i + 1;
-    else
-        c->log_head = i + 1;
     c->log_tail = i + 1;
     return c->nlog++;
 }
@@ -1227,10 +1366,20 @@ static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entr
                           uint32_t *times)
 {
     int n = 0;
-    for (uint32_t i = c->log_head; i && n < TCPS__MAX_LOG; i = tcps__entry_at(t, i - 1)->next) {
+    for (uint32_t i = c->log_tail; i && n < TCPS__MAX_LOG; i = tcps__entry_at(t, i - 1)->prev) {
         if (times)
             times[n] = t->tchunks ? t->tchunks[(i - 1) / TCPS__ECHUNK][(i - 1) % TCPS__ECHUNK] : 0;
         ents[n++] = tcps__entry_at(t, i - 1);
+    }
+    for (int k = 0; k < n / 2; k++) { /* walked from the last: reverse */
+        tcps__entry *e = ents[k];
+        ents[k] = ents[n - 1 - k];
+        ents[n - 1 - k] = e;
+        if (times) {
+            uint32_t tm = times[k];
+            times[k] = times[n - 1 - k];
+            times[n - 1 - k] = tm;
+        }
     }
     return n;
 }
@@ -1266,7 +1415,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         if (acks && TCPS__SEQ_GT(s->ack, R->isn)) {
             R->syn_covered = 1;
         } else {
-            R->syn_after = s->frame;
+            tcps__set_after(t, c, x->id, R == &c->p[TCPS_SERVER], TCPS__AFTER_SYN, s->frame);
             c->hs_differs = 1;
         }
     }
@@ -1274,7 +1423,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
             R->fin_covered = 1;
         } else {
-            R->fin_after = s->frame;
+            tcps__set_after(t, c, x->id, R == &c->p[TCPS_SERVER], TCPS__AFTER_FIN, s->frame);
             c->hs_differs = 1;
         }
     }
@@ -1321,7 +1470,7 @@ static void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
         (S->syn_ord == TCPS__NONE || (r->events & TCPS_EVENT_BIT(TCPS_EV_SYN_NEW_ISN)))) {
         S->syn_ord = (uint8_t)i;
         S->syn_covered = 0;
-        S->syn_after = 0;
+        tcps__set_after(t, c, x->id, sender, TCPS__AFTER_SYN, 0);
     }
     if ((s->flags & TCPS_FIN) && S->fin_ord == TCPS__NONE && S->has_fin) {
         S->fin_ord = (uint8_t)i;
@@ -1375,20 +1524,25 @@ static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
     x->rst = (int8_t)(((e->bits & TCPS__E_RST) >> TCPS__E_RST_SHIFT) - 1);
 }
 
-/* The frame after which entry `ord` of c reached its receiver (0: at once). */
-static uint32_t tcps__after(const tcps__conn *c, const tcps__entry *e, int ord)
+/* The frame after which entry `ord` of connection c (index idx) reached its
+ * receiver (0: at once). */
+static uint32_t tcps__after(const tcps_tracker *t, const tcps__conn *c, uint32_t idx,
+                            const tcps__entry *e, int ord)
 {
-    const tcps__peer *p = &c->p[e->bits & TCPS__E_SERVER ? 1 : 0];
+    int who = e->bits & TCPS__E_SERVER ? 1 : 0;
+    const tcps__peer *p = &c->p[who];
     if (ord == p->syn_ord)
-        return p->syn_after;
+        return tcps__get_after(t, c, idx, who, TCPS__AFTER_SYN);
     if (ord == p->fin_ord)
-        return p->fin_after;
+        return tcps__get_after(t, c, idx, who, TCPS__AFTER_FIN);
     return 0;
 }
 
 typedef struct tcps__replay_state {
     const tcps_tracker *t;
     const tcps__conn *c;
+    tcps__extra *x; /* c's timeline */
+    uint32_t after[TCPS__MAX_LOG]; /* tcps__after() of each entry */
     tcps__conn *r;
     tcps__entry **ents;
     uint32_t *times;
@@ -1403,7 +1557,7 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
         int best = -1;
         uint32_t best_after = 0;
         for (int i = 0; i < st->n; i++) {
-            uint32_t after = tcps__after(st->c, st->ents[i], i);
+            uint32_t after = st->after[i];
             if (st->pending[i] && after < frame && (best < 0 || after < best_after)) {
                 best = i;
                 best_after = after;
@@ -1416,14 +1570,16 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
         tcps__ctx x;
         tcps__entry_seg(st->t, st->c, st->ents[best], st->times[best], &seg);
         tcps__replay_ctx(&x, st->r, st->ents[best], &seg);
+        x.tl = st->x;
         x.at = best_after;
         x.pos = 2;
         tcps__deliver(&x);
     }
 }
 
-/* Replays connection c's log into its hindsight timeline c->tl. */
-static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
+/* Replays connection c's log into its hindsight timeline h->tl (h: its side
+ * entry). */
+static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps__extra *h)
 {
     tcps__conn r;
     tcps__entry *ents[TCPS__MAX_LOG];
@@ -1433,17 +1589,19 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
     memset(&st, 0, sizeof(st));
     st.t = t;
     st.c = c;
+    st.x = h;
     st.r = &r;
     st.ents = ents;
     st.times = times;
     st.n = tcps__log_list(t, c, ents, times);
+    for (int i = 0; i < st.n; i++)
+        st.after[i] = tcps__after(t, c, idx, ents[i], i);
     r.family = c->family;
     r.zone = c->zone;
     memcpy(r.a, c->a, sizeof(r.a));
     memcpy(r.port, c->port, sizeof(r.port));
     r.base_ns = c->base_ns;
-    r.tl = c->tl; /* reuse the buffer */
-    r.captl = c->captl;
+    h->ntl = 0; /* the buffer is reused */
     if (st.n == 0)
         return -1;
     tcps_segment first;
@@ -1452,8 +1610,8 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
     int no_listen = (c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) |
                                   TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))) != 0;
     tcps__init_peers(&r, &first, no_listen ? TCPS_CLOSED : TCPS_LISTEN);
-    c->hs_init[TCPS_CLIENT] = TCPS_CLOSED;
-    c->hs_init[TCPS_SERVER] = no_listen ? TCPS_CLOSED : TCPS_LISTEN;
+    h->hs_init[TCPS_CLIENT] = TCPS_CLOSED;
+    h->hs_init[TCPS_SERVER] = no_listen ? TCPS_CLOSED : TCPS_LISTEN;
     for (int i = 0; i < st.n; i++) {
         const tcps__entry *e = ents[i];
         tcps_segment seg;
@@ -1461,19 +1619,20 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
         tcps__replay_due(&st, e->frame);
         tcps__entry_seg(t, c, e, times[i], &seg);
         tcps__replay_ctx(&x, &r, e, &seg);
+        x.tl = h;
         x.at = e->frame;
         if (i == 0 && (seg.flags & (TCPS_SYN | TCPS_ACK)) != TCPS_SYN) {
             r.roles_assumed = c->roles_assumed;
             tcps__pickup(&x);
             if (x.ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)) /* states set, not moved */
-                c->hs_init[TCPS_CLIENT] = c->hs_init[TCPS_SERVER] = TCPS_ESTABLISHED;
+                h->hs_init[TCPS_CLIENT] = h->hs_init[TCPS_SERVER] = TCPS_ESTABLISHED;
         }
         tcps__between(t, &x);
         x.pos = 1;
         if (tcps__bad_flags(seg.flags))
             continue;
         if (tcps__send(&x)) {
-            if (tcps__after(c, e, i))
+            if (st.after[i])
                 st.pending[i] = 1;
             else if (!(e->bits & TCPS__E_LOST))
                 tcps__deliver(&x);
@@ -1481,9 +1640,6 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c)
         tcps__bookkeep(&x);
     }
     tcps__replay_due(&st, UINT32_MAX);
-    c->tl = r.tl;
-    c->captl = r.captl;
-    c->ntl = r.ntl;
     return r.hs_overflow ? -1 : 0;
 }
 
@@ -1498,17 +1654,23 @@ int tcps_hindsight(tcps_tracker *t, uint32_t conn_id, uint32_t frame, uint8_t be
     if (!c->hs_differs &&
         !(c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) | TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))))
         return 2; /* no evidence: hindsight is the causal record */
+    tcps__extra *h = c->hs_valid ? tcps__extra_find(t, conn_id - 1)
+                                 : tcps__extra_get(t, conn_id - 1);
+    if (!h) {
+        c->hs_overflow = 1; /* out of memory */
+        return 0;
+    }
     if (!c->hs_valid) {
-        if (tcps__replay(t, c) < 0) {
+        if (tcps__replay(t, c, conn_id - 1, h) < 0) {
             c->hs_overflow = 1;
             return 0;
         }
         c->hs_valid = 1;
     }
     for (int k = 0; k < 2; k++)
-        before[k] = after[k] = c->hs_init[k];
-    for (uint16_t i = 0; i < c->ntl; i++) {
-        const tcps__point *p = &c->tl[i];
+        before[k] = after[k] = h->hs_init[k];
+    for (uint16_t i = 0; i < h->ntl; i++) {
+        const tcps__point *p = &h->tl[i];
         if (p->frame > frame || (p->frame == frame && p->pos == 2))
             break;
         after[p->endpoint] = p->state;
@@ -1599,7 +1761,7 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
         if (TCPS__SEQ_GT(s->ack, R->isn)) {
             R->syn_covered = 1;
         } else {
-            R->syn_after = s->frame;
+            tcps__set_after(t, c, id, !sender, TCPS__AFTER_SYN, s->frame);
             c->hs_differs = 1;
         }
     }
@@ -1607,7 +1769,7 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
         if (TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
             R->fin_covered = 1;
         } else {
-            R->fin_after = s->frame;
+            tcps__set_after(t, c, id, !sender, TCPS__AFTER_FIN, s->frame);
             c->hs_differs = 1;
         }
     }
