@@ -149,7 +149,7 @@ static int tcps__arc(int state, enum tcps__input in)
 
 /* ---- connections ----
  * Memory is what a capture of millions of connections costs: a connection is
- * 144 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
+ * 128 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
  * address pairs live in a side table; the hindsight log is one shared arena
  * of 20-byte entries linked per connection (and their times beside them when
  * a TIME_WAIT timer is configured). What few connections need (hindsight
@@ -165,26 +165,31 @@ typedef struct tcps__peer {
     uint32_t entered_ms; /* ... and when, in ms since the connection's first segment */
     uint32_t last_us;    /* its previous segment: when (us since the first segment) */
     uint32_t last_hash;  /* ... and a hash of its seq, ack, len, window and flags */
-    /* hindsight: ordinals in the connection's log of its first SYN, first FIN,
-     * and first ACK covering the peer's SYN and FIN; TCPS__NONE if none */
-    uint8_t syn_ord, fin_ord, ack_syn_ord, ack_fin_ord;
-    uint8_t state, cert;
-    int8_t wscale; /* window scale option of its SYN, -1 none */
-    uint8_t proof; /* confirmed once it ACKs the peer's: 0 nothing, 1 SYN, 2 FIN */
-    unsigned has_isn : 1, has_nxt : 1, has_ack : 1, has_fin : 1, has_last : 1;
-    unsigned passive : 1;  /* entered SYN_RECEIVED from LISTEN */
-    unsigned pend_syn : 1; /* peer's SYN in flight: it sent a bare SYN before receiving it */
+    /* The rest in 4 bytes, what the fast path tests first in the first. */
+    uint8_t state : 4;
+    uint8_t ended : 1; /* the connection is over for this endpoint */
     /* With a known vantage, this is the far end and the near end's FIN is in
      * flight to it (pend_fin_acks: that segment also acknowledged its FIN). */
-    unsigned pend_fin : 1, pend_fin_acks : 1;
-    unsigned sent_synack : 1;
-    unsigned win_known : 1; /* win is a real scaled value */
-    unsigned ended : 1;     /* the connection is over for this endpoint */
-    unsigned syn_covered : 1, fin_covered : 1;
+    uint8_t pend_fin : 1;
+    uint8_t cert : 2;
+    uint8_t proof : 2;  /* confirmed once it ACKs the peer's: 0 nothing, 1 SYN, 2 FIN */
+    uint8_t wscale : 4; /* window scale option of its SYN, capped; TCPS__NO_WSCALE none */
+    uint8_t has_isn : 1, has_nxt : 1;
+    uint8_t has_ack : 1, has_fin : 1, has_last : 1;
+    uint8_t passive : 1;  /* entered SYN_RECEIVED from LISTEN */
+    uint8_t pend_syn : 1; /* peer's SYN in flight: it sent a bare SYN before receiving it */
+    uint8_t pend_fin_acks : 1;
+    uint8_t sent_synack : 1;
+    uint8_t win_known : 1; /* win is a real scaled value */
+    uint8_t syn_covered : 1, fin_covered : 1;
+    /* hindsight: it has a log entry marked TCPS__E_SYN_ORD, ... (its first
+     * SYN, first FIN, first ACK covering the peer's SYN and FIN) */
+    uint8_t has_syn_ord : 1, has_fin_ord : 1, has_ack_syn_ord : 1, has_ack_fin_ord : 1;
 } tcps__peer;
 
 enum { TCPS__PROOF_NONE, TCPS__PROOF_SYN, TCPS__PROOF_FIN };
-#define TCPS__NONE 0xff
+#define TCPS__MAX_WSCALE 14 /* RFC 7323 2.3: larger shifts are taken as 14 */
+#define TCPS__NO_WSCALE 15
 
 /* A significant segment kept for the hindsight replay. Its time (ms since
  * the connection's first segment) matters only to a TIME_WAIT timer: it is
@@ -197,14 +202,20 @@ typedef struct tcps__entry {
     uint32_t prev;
     uint16_t len;     /* payload, saturated (only a FIN's or SYN's matters) */
     uint8_t flags;
-    uint8_t bits; /* TCPS__E_SERVER, TCPS__E_LOST, RST verdict in TCPS__E_RST */
+    uint8_t bits; /* TCPS__E_SERVER, TCPS__E_LOST, RST verdict in TCPS__E_RST, marks */
 } tcps__entry;
 
 enum {
     TCPS__E_SERVER = 1, /* sent by the server */
     TCPS__E_LOST = 2,   /* never delivered: what it acknowledged was retransmitted */
     TCPS__E_RST = 12,   /* RST verdict of pass 1: 0 ignored, 4 challenge, 8 accepted */
-    TCPS__E_RST_SHIFT = 2
+    TCPS__E_RST_SHIFT = 2,
+    /* Marks of the sender's entries the hindsight bookkeeping refers to (the
+     * connection keeps only whether it has one: has_syn_ord, ...): */
+    TCPS__E_SYN_ORD = 16,     /* its first SYN (or its SYN with a new ISN) */
+    TCPS__E_FIN_ORD = 32,     /* its first FIN */
+    TCPS__E_ACK_SYN_ORD = 64, /* its first ACK covering the peer's SYN */
+    TCPS__E_ACK_FIN_ORD = 128 /* its first ACK covering the peer's FIN */
 };
 
 /* A hindsight state change: endpoint's state from (frame, pos) on; pos 0 =
@@ -252,13 +263,16 @@ typedef struct tcps__conn {
     uint8_t nlog;
     uint32_t last_frame;
     uint32_t events; /* union of its events (TCPS_EVENT_COUNT <= 32) */
-    uint64_t base_ns; /* capture time of its first segment */
-    tcps__peer p[2]; /* TCPS_CLIENT, TCPS_SERVER */
     uint32_t first_frame;
+    uint64_t base_ns; /* capture time of its first segment */
     uint32_t log_tail; /* hindsight log: its last entry's index + 1, 0 = empty */
+    tcps__peer p[2];   /* TCPS_CLIENT, TCPS_SERVER */
 } tcps__conn;
 
 _Static_assert(TCPS_EVENT_COUNT <= 32, "tcps__conn.events holds every event bit");
+/* Two cache lines: a segment touches both ends' state and sequence space. */
+_Static_assert(sizeof(tcps__peer) == 40, "tcps__peer is 40 bytes");
+_Static_assert(sizeof(tcps__conn) == 128, "tcps__conn is 128 bytes");
 
 #define TCPS__CHUNK 1024  /* connections per chunk */
 #define TCPS__ECHUNK 4096 /* log entries per chunk */
@@ -612,10 +626,9 @@ static void tcps__init_peers(tcps__conn *c, const tcps_segment *s, int server_st
 {
     for (int i = 0; i < 2; i++) {
         tcps__peer *p = &c->p[i];
-        p->wscale = -1;
+        p->wscale = TCPS__NO_WSCALE;
         p->entered = s->frame;
         p->cert = TCPS_CERT_ASSUMED;
-        p->syn_ord = p->fin_ord = p->ack_syn_ord = p->ack_fin_ord = TCPS__NONE;
     }
     c->p[TCPS_CLIENT].state = TCPS_CLOSED;
     c->p[TCPS_SERVER].state = (uint8_t)server_state;
@@ -785,7 +798,9 @@ static void tcps__note_syn(tcps__peer *p, const tcps_segment *s, uint32_t end)
     p->has_isn = 1;
     p->snd_nxt = end;
     p->has_nxt = 1;
-    p->wscale = s->wscale;
+    p->wscale = s->wscale < 0                   ? TCPS__NO_WSCALE
+                : s->wscale > TCPS__MAX_WSCALE ? TCPS__MAX_WSCALE
+                                               : (uint8_t)s->wscale;
 }
 
 /* ---- the sender: what its segment proves about itself ---- */
@@ -1106,8 +1121,9 @@ static TCPS__HOT void tcps__bookkeep(tcps__ctx *x)
         S->snd_nxt = x->end;
         S->has_nxt = 1;
     }
-    int scaled = (s->flags & TCPS_SYN) == 0 && S->wscale >= 0 && x->rcv->wscale >= 0;
-    S->win = scaled ? (uint32_t)s->win << (S->wscale > 14 ? 14 : S->wscale) : s->win;
+    int scaled = (s->flags & TCPS_SYN) == 0 && S->wscale != TCPS__NO_WSCALE &&
+                 x->rcv->wscale != TCPS__NO_WSCALE;
+    S->win = scaled ? (uint32_t)s->win << S->wscale : s->win;
     S->win_known = (s->flags & TCPS_SYN) || scaled || (S->has_isn && x->rcv->has_isn);
     S->last_hash = tcps__seg_hash(s);
     S->last_us = tcps__rel(x->c, s->time_ns, 1000u);
@@ -1384,17 +1400,25 @@ static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entr
     return n;
 }
 
-static tcps__entry *tcps__log_get(tcps_tracker *t, const tcps__conn *c, uint8_t ord)
+/* The entry of c sent by endpoint who with mark (TCPS__E_SYN_ORD, ...), or
+ * NULL. Rare (retransmissions): walks the log. */
+static tcps__entry *tcps__log_marked(tcps_tracker *t, const tcps__conn *c, int who, uint8_t mark)
 {
-    tcps__entry *ents[TCPS__MAX_LOG];
-    return ord < tcps__log_list(t, c, ents, NULL) ? ents[ord] : NULL;
+    for (uint32_t i = c->log_tail; i; i = tcps__entry_at(t, i - 1)->prev) {
+        tcps__entry *e = tcps__entry_at(t, i - 1);
+        if ((e->bits & mark) && (e->bits & TCPS__E_SERVER) == (who ? TCPS__E_SERVER : 0))
+            return e;
+    }
+    return NULL;
 }
 
-static void tcps__mark_lost(tcps_tracker *t, tcps__conn *c, uint8_t ord)
+/* The marked entry was never delivered; the mark goes (the next such entry
+ * is marked again). */
+static void tcps__mark_lost(tcps_tracker *t, tcps__conn *c, int who, uint8_t mark)
 {
-    tcps__entry *e = tcps__log_get(t, c, ord);
+    tcps__entry *e = tcps__log_marked(t, c, who, mark);
     if (e) {
-        e->bits |= TCPS__E_LOST;
+        e->bits = (uint8_t)((e->bits | TCPS__E_LOST) & ~mark);
         c->hs_differs = 1;
     }
 }
@@ -1411,35 +1435,38 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
     int acks = (s->flags & TCPS_ACK) != 0;
     if (s->flags & TCPS_RST)
         return;
-    if (R->syn_ord != TCPS__NONE && !R->syn_covered) {
+    int rw = R == &c->p[TCPS_SERVER];
+    if (R->has_syn_ord && !R->syn_covered) {
         if (acks && TCPS__SEQ_GT(s->ack, R->isn)) {
             R->syn_covered = 1;
         } else {
-            tcps__set_after(t, c, x->id, R == &c->p[TCPS_SERVER], TCPS__AFTER_SYN, s->frame);
+            tcps__set_after(t, c, x->id, rw, TCPS__AFTER_SYN, s->frame);
             c->hs_differs = 1;
         }
     }
-    if (R->fin_ord != TCPS__NONE && !R->fin_covered) {
+    if (R->has_fin_ord && !R->fin_covered) {
         if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
             R->fin_covered = 1;
         } else {
-            tcps__set_after(t, c, x->id, R == &c->p[TCPS_SERVER], TCPS__AFTER_FIN, s->frame);
+            tcps__set_after(t, c, x->id, rw, TCPS__AFTER_FIN, s->frame);
             c->hs_differs = 1;
         }
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->ack_syn_ord != TCPS__NONE) {
-        tcps__mark_lost(t, c, R->ack_syn_ord);
-        R->ack_syn_ord = TCPS__NONE; /* the next covering ACK is logged again */
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->has_ack_syn_ord) {
+        tcps__mark_lost(t, c, rw, TCPS__E_ACK_SYN_ORD);
+        R->has_ack_syn_ord = 0; /* the next covering ACK is logged again */
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->ack_fin_ord != TCPS__NONE) {
-        tcps__mark_lost(t, c, R->ack_fin_ord);
-        R->ack_fin_ord = TCPS__NONE;
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->has_ack_fin_ord) {
+        tcps__mark_lost(t, c, rw, TCPS__E_ACK_FIN_ORD);
+        R->has_ack_fin_ord = 0;
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->syn_ord != TCPS__NONE &&
-        !S->syn_covered && tcps__log_get(t, c, R->syn_ord) &&
-        (tcps__log_get(t, c, R->syn_ord)->flags & TCPS_ACK)) {
-        tcps__mark_lost(t, c, R->syn_ord);
-        R->syn_ord = TCPS__NONE;
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
+        !S->syn_covered) {
+        const tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
+        if (e && (e->flags & TCPS_ACK)) {
+            tcps__mark_lost(t, c, rw, TCPS__E_SYN_ORD);
+            R->has_syn_ord = 0;
+        }
     }
 }
 
@@ -1456,36 +1483,48 @@ static void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
         return;
     tcps__evidence(t, x);
     int acks = (s->flags & TCPS_ACK) && !(s->flags & TCPS_RST);
-    int ack_syn = acks && S->ack_syn_ord == TCPS__NONE && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
-    int ack_fin = acks && S->ack_fin_ord == TCPS__NONE && R->has_fin &&
+    int ack_syn = acks && !S->has_ack_syn_ord && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
+    int ack_fin = acks && !S->has_ack_fin_ord && R->has_fin &&
                   TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
     int changed = memcmp(r->before, r->after, 2) != 0 || memcmp(r->ended_before, r->ended, 2);
     if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !ack_syn && !ack_fin && !changed &&
         !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
         return;
-    int i = tcps__log_add(t, c, s, sender);
-    if (i < 0)
+    if (tcps__log_add(t, c, s, sender) < 0)
         return;
+    uint8_t marks = 0;
     if ((s->flags & TCPS_SYN) &&
-        (S->syn_ord == TCPS__NONE || (r->events & TCPS_EVENT_BIT(TCPS_EV_SYN_NEW_ISN)))) {
-        S->syn_ord = (uint8_t)i;
+        (!S->has_syn_ord || (r->events & TCPS_EVENT_BIT(TCPS_EV_SYN_NEW_ISN)))) {
+        if (S->has_syn_ord) { /* a new ISN: this SYN is the one that counts */
+            tcps__entry *old = tcps__log_marked(t, c, sender, TCPS__E_SYN_ORD);
+            if (old)
+                old->bits = (uint8_t)(old->bits & ~TCPS__E_SYN_ORD);
+        }
+        marks |= TCPS__E_SYN_ORD;
+        S->has_syn_ord = 1;
         S->syn_covered = 0;
         tcps__set_after(t, c, x->id, sender, TCPS__AFTER_SYN, 0);
     }
-    if ((s->flags & TCPS_FIN) && S->fin_ord == TCPS__NONE && S->has_fin) {
-        S->fin_ord = (uint8_t)i;
+    if ((s->flags & TCPS_FIN) && !S->has_fin_ord && S->has_fin) {
+        marks |= TCPS__E_FIN_ORD;
+        S->has_fin_ord = 1;
         S->fin_covered = 0;
     }
     if (s->flags & TCPS_RST) {
         int v = (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED))    ? 2
                 : (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE)) ? 1
                                                                          : 0;
-        tcps__entry_at(t, c->log_tail - 1)->bits |= (uint8_t)(v << TCPS__E_RST_SHIFT);
+        marks |= (uint8_t)(v << TCPS__E_RST_SHIFT);
     }
-    if (ack_syn)
-        S->ack_syn_ord = (uint8_t)i;
-    if (ack_fin)
-        S->ack_fin_ord = (uint8_t)i;
+    if (ack_syn) {
+        marks |= TCPS__E_ACK_SYN_ORD;
+        S->has_ack_syn_ord = 1;
+    }
+    if (ack_fin) {
+        marks |= TCPS__E_ACK_FIN_ORD;
+        S->has_ack_fin_ord = 1;
+    }
+    tcps__entry_at(t, c->log_tail - 1)->bits |= marks;
 }
 
 static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tcps__entry *e,
@@ -1524,16 +1563,15 @@ static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
     x->rst = (int8_t)(((e->bits & TCPS__E_RST) >> TCPS__E_RST_SHIFT) - 1);
 }
 
-/* The frame after which entry `ord` of connection c (index idx) reached its
+/* The frame after which entry e of connection c (index idx) reached its
  * receiver (0: at once). */
 static uint32_t tcps__after(const tcps_tracker *t, const tcps__conn *c, uint32_t idx,
-                            const tcps__entry *e, int ord)
+                            const tcps__entry *e)
 {
     int who = e->bits & TCPS__E_SERVER ? 1 : 0;
-    const tcps__peer *p = &c->p[who];
-    if (ord == p->syn_ord)
+    if (e->bits & TCPS__E_SYN_ORD)
         return tcps__get_after(t, c, idx, who, TCPS__AFTER_SYN);
-    if (ord == p->fin_ord)
+    if (e->bits & TCPS__E_FIN_ORD)
         return tcps__get_after(t, c, idx, who, TCPS__AFTER_FIN);
     return 0;
 }
@@ -1595,7 +1633,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     st.times = times;
     st.n = tcps__log_list(t, c, ents, times);
     for (int i = 0; i < st.n; i++)
-        st.after[i] = tcps__after(t, c, idx, ents[i], i);
+        st.after[i] = tcps__after(t, c, idx, ents[i]);
     r.family = c->family;
     r.zone = c->zone;
     memcpy(r.a, c->a, sizeof(r.a));
@@ -1733,8 +1771,8 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
         S->snd_nxt = end;
         S->has_nxt = 1;
     }
-    int scaled = S->wscale >= 0 && R->wscale >= 0;
-    S->win = scaled ? (uint32_t)s->win << (S->wscale > 14 ? 14 : S->wscale) : s->win;
+    int scaled = S->wscale != TCPS__NO_WSCALE && R->wscale != TCPS__NO_WSCALE;
+    S->win = scaled ? (uint32_t)s->win << S->wscale : s->win;
     S->win_known = scaled || (S->has_isn && R->has_isn);
     S->last_hash = hash;
     S->last_us = now_us;
@@ -1757,7 +1795,7 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
     c->hs_valid = 0;
     if (c->hs_overflow)
         return;
-    if (R->syn_ord != TCPS__NONE && !R->syn_covered) { /* tcps__evidence() */
+    if (R->has_syn_ord && !R->syn_covered) { /* tcps__evidence() */
         if (TCPS__SEQ_GT(s->ack, R->isn)) {
             R->syn_covered = 1;
         } else {
@@ -1765,7 +1803,7 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
             c->hs_differs = 1;
         }
     }
-    if (R->fin_ord != TCPS__NONE && !R->fin_covered) {
+    if (R->has_fin_ord && !R->fin_covered) {
         if (TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
             R->fin_covered = 1;
         } else {
@@ -1773,17 +1811,16 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
             c->hs_differs = 1;
         }
     }
-    int ack_syn = S->ack_syn_ord == TCPS__NONE && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
-    int ack_fin = S->ack_fin_ord == TCPS__NONE && R->has_fin && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
+    int ack_syn = !S->has_ack_syn_ord && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
+    int ack_fin = !S->has_ack_fin_ord && R->has_fin && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
     if (!ack_syn && !ack_fin)
         return;
-    int i = tcps__log_add(t, c, s, sender);
-    if (i < 0)
+    if (tcps__log_add(t, c, s, sender) < 0)
         return;
-    if (ack_syn)
-        S->ack_syn_ord = (uint8_t)i;
-    if (ack_fin)
-        S->ack_fin_ord = (uint8_t)i;
+    S->has_ack_syn_ord |= (uint8_t)ack_syn;
+    S->has_ack_fin_ord |= (uint8_t)ack_fin;
+    tcps__entry_at(t, c->log_tail - 1)->bits |=
+        (uint8_t)((ack_syn ? TCPS__E_ACK_SYN_ORD : 0) | (ack_fin ? TCPS__E_ACK_FIN_ORD : 0));
 }
 
 /* tcps_process() for everything but the fast path (tcps__fast()): h, found
