@@ -160,27 +160,27 @@ typedef struct tcps__peer {
     uint32_t snd_nxt; /* highest sequence end it sent (SYN and FIN count one) */
     uint32_t max_ack; /* highest ACK it sent: what it proved it received */
     uint32_t fin_seq; /* sequence number of its FIN */
-    uint32_t win;     /* last window it advertised, scaled when known */
+    /* last window it advertised, scaled when known (65535 << 14 at most) */
+    uint32_t win : 30;
+    uint32_t win_known : 1; /* win is a real scaled value */
+    uint32_t pend_fin_acks : 1; /* see pend_fin */
     uint32_t entered; /* frame where the state was entered */
     uint32_t entered_ms; /* ... and when, in ms since the connection's first segment */
     uint32_t last_us;    /* its previous segment: when (us since the first segment) */
     uint32_t last_hash;  /* ... and a hash of its seq, ack, len, window and flags */
-    /* The rest in 4 bytes, what the fast path tests first in the first. */
-    uint8_t state : 4;
+    /* The rest in 4 bytes: state, the most used, whole. */
+    uint8_t state;
     uint8_t ended : 1; /* the connection is over for this endpoint */
     /* With a known vantage, this is the far end and the near end's FIN is in
      * flight to it (pend_fin_acks: that segment also acknowledged its FIN). */
     uint8_t pend_fin : 1;
     uint8_t cert : 2;
-    uint8_t proof : 2;  /* confirmed once it ACKs the peer's: 0 nothing, 1 SYN, 2 FIN */
     uint8_t wscale : 4; /* window scale option of its SYN, capped; TCPS__NO_WSCALE none */
-    uint8_t has_isn : 1, has_nxt : 1;
-    uint8_t has_ack : 1, has_fin : 1, has_last : 1;
+    uint8_t proof : 2;  /* confirmed once it ACKs the peer's: 0 nothing, 1 SYN, 2 FIN */
+    uint8_t has_isn : 1, has_nxt : 1, has_ack : 1, has_fin : 1, has_last : 1;
     uint8_t passive : 1;  /* entered SYN_RECEIVED from LISTEN */
     uint8_t pend_syn : 1; /* peer's SYN in flight: it sent a bare SYN before receiving it */
-    uint8_t pend_fin_acks : 1;
     uint8_t sent_synack : 1;
-    uint8_t win_known : 1; /* win is a real scaled value */
     uint8_t syn_covered : 1, fin_covered : 1;
     /* hindsight: it has a log entry marked TCPS__E_SYN_ORD, ... (its first
      * SYN, first FIN, first ACK covering the peer's SYN and FIN) */
