@@ -402,7 +402,9 @@ static gboolean note_transitions(const tcps_record *rec, guint32 frame) {
         c->first_frame = rec->entered[0];
     for (int i = 0; i < 2; i++) {
         tcpstate_transition *tr;
-        if (rec->entered[i] == conn_entered(c, i, frame))
+        /* The tracker sets entered[i] to the frame of the segment that moved endpoint i, so
+         * an older entered[i] was recorded with that segment: no walk on most frames. */
+        if (rec->entered[i] != frame || rec->entered[i] == conn_entered(c, i, frame))
             continue;
         if (transitions.len >= TCPSTATE_TR_MAX)
             return FALSE;
@@ -567,6 +569,7 @@ static gint read_segment(tvbuff_t *tvb, const packet_info *pinfo, tcps_segment *
     guint hdr_len = cap >= 13 ? (guint)(TCPSTATE_TVB_U8(tvb, 12) >> 4) * 4 : 0;
     const address *src = &pinfo->net_src, *dst = &pinfo->net_dst;
     gboolean have_len = !pinfo->fragmented && !pinfo->flags.in_error_pkt && reported >= hdr_len;
+    const guint8 *h;
 
     if (src->type == AT_IPv4 && dst->type == AT_IPv4 && src->len == 4 && dst->len == 4)
         seg->family = 4;
@@ -576,16 +579,18 @@ static gint read_segment(tvbuff_t *tvb, const packet_info *pinfo, tcps_segment *
         return cap >= 16 && hdr_len < 20 ? TCPSTATE_BAD_HDR_LEN : TCPSTATE_BAD_TRUNCATED;
     memcpy(seg->src, src->data, (size_t)src->len);
     memcpy(seg->dst, dst->data, (size_t)dst->len);
-    seg->sport = tvb_get_ntohs(tvb, 0);
-    seg->dport = tvb_get_ntohs(tvb, 2);
+    h = tvb_get_ptr(tvb, 0, 16); /* cap >= 16: one bounds check for the fixed fields */
+    seg->sport = (uint16_t)(h[0] << 8 | h[1]);
+    seg->dport = (uint16_t)(h[2] << 8 | h[3]);
     if (seg->sport == 0 || seg->dport == 0)
         return TCPSTATE_BAD_ZERO_PORT;
-    seg->seq = tvb_get_ntohl(tvb, 4);
-    seg->ack = tvb_get_ntohl(tvb, 8);
-    seg->flags = TCPSTATE_TVB_U8(tvb, 13);
-    seg->win = tvb_get_ntohs(tvb, 14);
+    seg->seq = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+    seg->ack = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
+    seg->flags = h[13];
+    seg->win = (uint16_t)(h[14] << 8 | h[15]);
     seg->len = reported - hdr_len;
-    seg->wscale = header_wscale(tvb, hdr_len, cap);
+    /* The tracker reads the option on a SYN only (tcps_segment.wscale). */
+    seg->wscale = (seg->flags & TCPS_SYN) ? header_wscale(tvb, hdr_len, cap) : -1;
     return -1;
 }
 
@@ -670,6 +675,15 @@ static const char *state_name(guint8 state) {
     return tcps_state_name(state); /* the names of tcpstate_state_vals, by index */
 }
 
+static gsize state_name_len(guint8 state) {
+    static gsize len[TCPS_STATE_COUNT + 1];
+
+    if (len[0] == 0) /* once: "CLOSED" is never empty */
+        for (int i = 0; i <= TCPS_STATE_COUNT; i++)
+            len[i] = strlen(tcps_state_name(i));
+    return len[state < TCPS_STATE_COUNT ? state : TCPS_STATE_COUNT];
+}
+
 /* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
 static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int who) {
     tcps_conn_info ci;
@@ -722,7 +736,15 @@ static const char *summary_string(wmem_allocator_t *scope, const tcps_record *re
     return wmem_strdup(scope, buf);
 }
 
-/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]" */
+/* Appends the n bytes of str to buf[*len] (a buffer of 96: the longest text is 50). */
+static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
+    memcpy(buf + *len, str, n);
+    *len += n;
+}
+
+/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", made with the names' known lengths and handed
+ * to the column in one piece: col_append_str() would scan the whole Info text again
+ * (g_strlcat), and each piece given to col_append_lstr() costs a g_strlcpy. */
 static void append_info(packet_info *pinfo, const tcps_record *rec) {
     static const char *const who[2] = {" [C:", " S:"};
     char buf[96];
@@ -731,17 +753,58 @@ static void append_info(packet_info *pinfo, const tcps_record *rec) {
     if (pinfo->cinfo == NULL)
         return;
     for (int i = 0; i < 2; i++) {
-        buf_add(buf, &n, sizeof buf, who[i]);
+        buf_put(buf, &n, who[i], i ? 3 : 4);
         if (rec->before[i] != rec->after[i]) {
-            buf_add(buf, &n, sizeof buf, state_name(rec->before[i]));
-            buf_add(buf, &n, sizeof buf, "->");
+            buf_put(buf, &n, state_name(rec->before[i]), state_name_len(rec->before[i]));
+            buf_put(buf, &n, "->", 2);
         }
-        buf_add(buf, &n, sizeof buf, state_name(rec->after[i]));
+        buf_put(buf, &n, state_name(rec->after[i]), state_name_len(rec->after[i]));
     }
-    buf_add(buf, &n, sizeof buf, "]");
-    buf[n] = '\0';
-    col_append_str(pinfo->cinfo, COL_INFO, buf);
+    buf_put(buf, &n, "]", 2); /* with its terminating NUL */
+    col_append_lstr(pinfo->cinfo, COL_INFO, buf, COL_ADD_LSTR_TERMINATOR);
     col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
+/* proto_field_is_referenced() for this plugin's fields without a call into Wireshark: it
+ * runs about a dozen times a frame. The fields' header_field_info are looked up once, after
+ * registration (cache_fields); a field outside the table takes the library's path. */
+#define TCPSTATE_HFI_MAX 64
+static int hfi_base = -1;
+static header_field_info *hfi_cache[TCPSTATE_HFI_MAX];
+
+static void cache_fields(const hf_register_info *hf, int n) {
+    int base = G_MAXINT;
+
+    for (int i = 0; i < n; i++)
+        base = MIN(base, *hf[i].p_id);
+    hfi_base = base;
+    for (int i = 0; i < n; i++)
+        if (*hf[i].p_id - base < TCPSTATE_HFI_MAX)
+            hfi_cache[*hf[i].p_id - base] = proto_registrar_get_nth((guint)*hf[i].p_id);
+}
+
+static inline gboolean referenced(proto_tree *tree, int hf) {
+    header_field_info *hfi;
+
+    if (tree == NULL)
+        return FALSE;
+    if (PTREE_DATA(tree)->visible)
+        return TRUE;
+    hfi = hf >= hfi_base && hf - hfi_base < TCPSTATE_HFI_MAX ? hfi_cache[hf - hfi_base] : NULL;
+    return hfi != NULL ? hfi->ref_type != HF_REF_TYPE_NONE : proto_field_is_referenced(tree, hf);
+}
+
+/* A generated integer item, added only where it can be seen or used: in a tree nobody sees,
+ * Wireshark would fake an unreferenced item anyway (return the parent, keep nothing), so
+ * skipping it changes nothing but the cost. */
+static void add_gen_uint(proto_tree *tree, int hf, tvbuff_t *tvb, guint32 value) {
+    if (referenced(tree, hf))
+        proto_item_set_generated(proto_tree_add_uint(tree, hf, tvb, 0, 0, value));
+}
+
+static void add_gen_boolean(proto_tree *tree, int hf, tvbuff_t *tvb, gboolean value) {
+    if (referenced(tree, hf))
+        proto_item_set_generated(proto_tree_add_boolean(tree, hf, tvb, 0, 0, value));
 }
 
 static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
@@ -752,9 +815,9 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     proto_tree *sub;
     proto_item *pi;
 
-    if (visible || proto_field_is_referenced(tree, hf_tcpstate_entered[who]))
+    if (referenced(tree, hf_tcpstate_entered[who]))
         entry_entered(v); /* else its item would not be created: no walk */
-    if (visible || proto_field_is_referenced(tree, hf_tcpstate_endpoint[who]))
+    if (referenced(tree, hf_tcpstate_endpoint[who]))
         endpoint = endpoint_string(pinfo->pool, rec->conn_id, who);
     if (visible)
         sub = proto_tree_add_subtree_format(
@@ -768,16 +831,11 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         pi = proto_tree_add_string(sub, hf_tcpstate_endpoint[who], tvb, 0, 0, endpoint);
         proto_item_set_generated(pi);
     }
-    pi = proto_tree_add_uint(sub, hf_tcpstate_state[who], tvb, 0, 0, rec->after[who]);
-    proto_item_set_generated(pi);
-    pi = proto_tree_add_uint(sub, hf_tcpstate_prev[who], tvb, 0, 0, rec->before[who]);
-    proto_item_set_generated(pi);
-    pi = proto_tree_add_uint(sub, hf_tcpstate_certainty[who], tvb, 0, 0, rec->cert[who]);
-    proto_item_set_generated(pi);
-    if (v->have_entered) {
-        pi = proto_tree_add_uint(sub, hf_tcpstate_entered[who], tvb, 0, 0, rec->entered[who]);
-        proto_item_set_generated(pi);
-    }
+    add_gen_uint(sub, hf_tcpstate_state[who], tvb, rec->after[who]);
+    add_gen_uint(sub, hf_tcpstate_prev[who], tvb, rec->before[who]);
+    add_gen_uint(sub, hf_tcpstate_certainty[who], tvb, rec->cert[who]);
+    if (v->have_entered)
+        add_gen_uint(sub, hf_tcpstate_entered[who], tvb, rec->entered[who]);
 }
 
 /* Hindsight, known once the whole file was read: drawn on later passes only
@@ -793,10 +851,9 @@ static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
 
     if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL)
         return;
-    if (!visible && !proto_field_is_referenced(st, hf_tcpstate_hs_state[0]) &&
-        !proto_field_is_referenced(st, hf_tcpstate_hs_state[1]) &&
-        !proto_field_is_referenced(st, hf_tcpstate_hs_states) &&
-        !proto_field_is_referenced(st, hf_tcpstate_hs_prev_states))
+    if (!visible && !referenced(st, hf_tcpstate_hs_state[0]) &&
+        !referenced(st, hf_tcpstate_hs_state[1]) && !referenced(st, hf_tcpstate_hs_states) &&
+        !referenced(st, hf_tcpstate_hs_prev_states))
         return;
     known = tcps_hindsight(tracker, rec->conn_id, v->frame, hb, ha);
     if (known == 0)
@@ -825,7 +882,7 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
                            const guint8 states[2], const char *sep, gboolean hidden) {
     proto_item *pi;
 
-    if (!proto_field_is_referenced(st, hf))
+    if (!referenced(st, hf))
         return;
     pi = proto_tree_add_string(st, hf, tvb, 0, 0, pair_string(pinfo->pool, states, sep));
     proto_item_set_generated(pi);
@@ -852,15 +909,12 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
         else
             ti = proto_tree_add_item(tree, proto_tcpstate, tvb, 0, 0, ENC_NA);
         st = proto_item_add_subtree(ti, ett_tcpstate);
-        pi = proto_tree_add_uint(st, hf_tcpstate_conn, tvb, 0, 0, rec->conn_id);
-        proto_item_set_generated(pi);
-        pi = proto_tree_add_uint(st, hf_tcpstate_sender, tvb, 0, 0, rec->sender);
-        proto_item_set_generated(pi);
+        add_gen_uint(st, hf_tcpstate_conn, tvb, rec->conn_id);
+        add_gen_uint(st, hf_tcpstate_sender, tvb, rec->sender);
         add_pair_field(st, hf_tcpstate_states, tvb, pinfo, rec->after, "/", FALSE);
         add_pair_field(st, hf_tcpstate_pair, tvb, pinfo, rec->after, " / ", TRUE);
         add_pair_field(st, hf_tcpstate_prev_states, tvb, pinfo, rec->before, "/", FALSE);
-        pi = proto_tree_add_boolean(st, hf_tcpstate_changed, tvb, 0, 0, changed);
-        proto_item_set_generated(pi);
+        add_gen_boolean(st, hf_tcpstate_changed, tvb, changed);
         add_endpoint_tree(st, tvb, pinfo, v, TCPS_CLIENT, visible);
         add_endpoint_tree(st, tvb, pinfo, v, TCPS_SERVER, visible);
         add_hindsight(st, tvb, pinfo, v, visible);
@@ -871,8 +925,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
         proto_item_set_generated(pi);
         expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
     }
-    pi = proto_tree_add_boolean(st, hf_tcpstate_roles_assumed, tvb, 0, 0, rec->roles_assumed);
-    proto_item_set_generated(pi);
+    add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
 }
 
 /* The tap payload (tcpstate-plugin.h): the record as the tracker gave it (cert_before and
@@ -1078,6 +1131,7 @@ static void register_fields(void) {
     };
 
     proto_register_field_array(proto_tcpstate, hf, array_length(hf));
+    cache_fields(hf, (int)array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert_register_protocol(proto_tcpstate), ei, array_length(ei));
 }
