@@ -186,8 +186,9 @@ static const value_string tcpstate_sender_vals[] = {
  * - the payload length: 16 bits, larger ones in a sorted side table (big_lens);
  * - entered[i], the frame where endpoint i entered its state: an endpoint's state only
  *   moves forward, so a connection has a bounded number of transitions; each connection
- *   keeps a backward-linked list of them (tcpstate_transition), and a frame's entered[i]
- *   is the latest transition of endpoint i at or before that frame. */
+ *   keeps a backward-linked list of the frames where one or both endpoints entered a
+ *   state (tcpstate_transition: a segment often moves both, its sender and its receiver),
+ *   and a frame's entered[i] is the latest transition of endpoint i at or before it. */
 
 /* A vector in fixed-size chunks: appending never moves or copies what is stored. */
 #define TCPSTATE_CHUNK_BITS 12
@@ -257,15 +258,16 @@ typedef struct {
     guint32 value;
 } tcpstate_side;
 
-/* One change of entered[i] of a connection. */
+/* A frame where endpoints of a connection entered a state. */
 typedef struct {
-    guint32 frame; /* the new entered[i] */
-    guint32 prev;  /* TCPSTATE_TR_SIDE if i is the server | 1 + index of the connection's
-                      previous transition, 0 for none */
+    guint32 frame; /* the new entered[i] of the endpoints it names */
+    guint32 prev;  /* TCPSTATE_TR_WHO(i) for each endpoint i that entered a state here |
+                      1 + index of the connection's previous transition, 0 for none */
 } tcpstate_transition;
 
-#define TCPSTATE_TR_SIDE 0x80000000u
-#define TCPSTATE_TR_MAX 0x7ffffffeu
+#define TCPSTATE_TR_WHO(i) (0x40000000u << (i))
+#define TCPSTATE_TR_INDEX 0x3fffffffu
+#define TCPSTATE_TR_MAX 0x3ffffffeu
 
 /* Per connection (conn_id - 1). */
 typedef struct {
@@ -382,9 +384,9 @@ static guint32 conn_entered(const tcpstate_conn *c, int who, guint32 frame) {
 
     while (t != 0) {
         const tcpstate_transition *tr = (const tcpstate_transition *)vec_at(&transitions, t - 1);
-        if ((tr->prev & TCPSTATE_TR_SIDE) == (who ? TCPSTATE_TR_SIDE : 0) && tr->frame <= frame)
+        if ((tr->prev & TCPSTATE_TR_WHO(who)) && tr->frame <= frame)
             return tr->frame;
-        t = tr->prev & ~TCPSTATE_TR_SIDE;
+        t = tr->prev & TCPSTATE_TR_INDEX;
     }
     return c->first_frame;
 }
@@ -392,6 +394,8 @@ static guint32 conn_entered(const tcpstate_conn *c, int who, guint32 frame) {
 /* Records the transitions rec shows for its connection. FALSE when out of room. */
 static gboolean note_transitions(const tcps_record *rec, guint32 frame) {
     tcpstate_conn *c;
+    tcpstate_transition *tr;
+    guint32 who = 0;
 
     if (rec->conn_id == 0)
         return FALSE;
@@ -400,19 +404,19 @@ static gboolean note_transitions(const tcps_record *rec, guint32 frame) {
     c = conn_of(rec->conn_id);
     if (c->first_frame == 0)
         c->first_frame = rec->entered[0];
-    for (int i = 0; i < 2; i++) {
-        tcpstate_transition *tr;
+    for (int i = 0; i < 2; i++)
         /* The tracker sets entered[i] to the frame of the segment that moved endpoint i, so
          * an older entered[i] was recorded with that segment: no walk on most frames. */
-        if (rec->entered[i] != frame || rec->entered[i] == conn_entered(c, i, frame))
-            continue;
-        if (transitions.len >= TCPSTATE_TR_MAX)
-            return FALSE;
-        tr = (tcpstate_transition *)vec_push(&transitions);
-        tr->frame = rec->entered[i];
-        tr->prev = (i ? TCPSTATE_TR_SIDE : 0) | c->last;
-        c->last = transitions.len;
-    }
+        if (rec->entered[i] == frame && conn_entered(c, i, frame) != frame)
+            who |= TCPSTATE_TR_WHO(i);
+    if (who == 0)
+        return TRUE;
+    if (transitions.len >= TCPSTATE_TR_MAX)
+        return FALSE;
+    tr = (tcpstate_transition *)vec_push(&transitions);
+    tr->frame = frame;
+    tr->prev = who | c->last;
+    c->last = transitions.len;
     return TRUE;
 }
 
