@@ -179,8 +179,11 @@ static const value_string tcpstate_sender_vals[] = {
 /* ---- File-scoped state ---------------------------------------------------------------- */
 
 /* Per-frame memory is what limits the capture size Wireshark can open, so each tracked TCP
- * layer keeps 16 bytes (tcpstate_entry), in fixed-size chunks (no doubling, no slack); the
+ * layer keeps 12 bytes (tcpstate_entry), in fixed-size chunks (no doubling, no slack); the
  * rest of the tracker's record is rebuilt when a frame is shown:
+ * - the frame number: entries are in frame order, so an entry keeps the step from the
+ *   previous entry's frame in a byte; every 64th entry's frame is in a table (anchors),
+ *   larger steps in a sorted side table (far_frames);
  * - events: most frames have none, and a capture has few distinct sets of events, so the
  *   entry holds an index into a table of the distinct sets (event_sets);
  * - the payload length: 16 bits, larger ones in a sorted side table (big_lens);
@@ -229,16 +232,19 @@ static void *vec_push(tcpstate_vec *v) {
     return p;
 }
 
-/* What is kept per tracked TCP layer: 16 bytes. */
+/* What is kept per tracked TCP layer: 12 bytes. Entries are in frame order, so an entry
+ * keeps its frame as the step from the previous entry's; every TCPSTATE_ANCHOR-th entry's
+ * frame is in anchors, a larger step in far_frames. */
 typedef struct {
-    uint32_t frame;
     uint32_t conn_id;
-    uint32_t bits;      /* TCPSTATE_EB_*: before, after, cert, sender, roles_assumed, TCP flags */
-    uint16_t len;       /* payload length; TCPSTATE_ESCAPE: in big_lens */
-    uint16_t event_set; /* index into event_sets, 0 = no events; TCPSTATE_ESCAPE: in odd_events */
+    uint32_t bits;     /* TCPSTATE_EB_*: before, after, cert, sender, roles_assumed, TCP flags */
+    uint16_t len;      /* payload length; TCPSTATE_ESCAPE: in big_lens */
+    uint8_t event_set; /* index into event_sets, 0 = no events; TCPSTATE_SET_ESCAPE: in
+                          odd_events */
+    uint8_t step;      /* frame - the previous entry's frame; TCPSTATE_STEP_FAR: in far_frames */
 } tcpstate_entry;
 
-G_STATIC_ASSERT(sizeof(tcpstate_entry) == 16);
+G_STATIC_ASSERT(sizeof(tcpstate_entry) == 12);
 G_STATIC_ASSERT(TCPS_EVENT_COUNT <= 32);
 G_STATIC_ASSERT(TCPS_STATE_COUNT <= 16);
 G_STATIC_ASSERT(TCPS_CERT_COUNT <= 4);
@@ -251,6 +257,10 @@ G_STATIC_ASSERT(TCPS_CERT_COUNT <= 4);
 #define TCPSTATE_EB_ROLES 21
 #define TCPSTATE_EB_FLAGS 22 /* 8 bits */
 #define TCPSTATE_ESCAPE 0xffffu
+#define TCPSTATE_SET_ESCAPE 0xffu
+#define TCPSTATE_STEP_FAR 0xffu
+#define TCPSTATE_ANCHOR_BITS 6 /* an anchor every 64 entries: at most 63 steps to add */
+#define TCPSTATE_ANCHOR_MASK ((1u << TCPSTATE_ANCHOR_BITS) - 1)
 
 /* Rare values of an entry, by entry index (sorted: appended in first-pass order). */
 typedef struct {
@@ -284,6 +294,12 @@ static GArray *event_sets;       /* guint32 event masks; [0] = 0 */
 static GHashTable *event_set_index; /* mask -> index in event_sets */
 static GArray *odd_events;       /* tcpstate_side: masks beyond TCPSTATE_ESCAPE - 1 sets */
 static GArray *big_lens;         /* tcpstate_side: payload lengths >= TCPSTATE_ESCAPE */
+static GArray *anchors;          /* guint32: frame of entry k << TCPSTATE_ANCHOR_BITS */
+static GArray *far_frames;       /* tcpstate_side: frames of entries with TCPSTATE_STEP_FAR */
+static guint32 last_entry_frame; /* frame of the last entry stored */
+/* The last entry find_entries() found, and its frame: frames are mostly shown in order. */
+static guint hint_index;
+static guint32 hint_frame;
 /* Highest frame fed to the tracker: a frame is never fed twice. */
 static guint32 last_fed_frame;
 /* tcpstate_bad, in first-pass order: malformed TCP layers, for the expert infos. */
@@ -313,6 +329,11 @@ static void storage_init(void) {
     event_set_index = g_hash_table_new(g_direct_hash, g_direct_equal);
     odd_events = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
     big_lens = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
+    anchors = g_array_new(FALSE, FALSE, (guint)sizeof(guint32));
+    far_frames = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
+    last_entry_frame = 0;
+    hint_index = G_MAXUINT;
+    hint_frame = 0;
     bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
 }
 
@@ -332,12 +353,19 @@ static void storage_free(void) {
     if (big_lens != NULL)
         g_array_free(big_lens, TRUE);
     big_lens = NULL;
+    if (anchors != NULL)
+        g_array_free(anchors, TRUE);
+    anchors = NULL;
+    if (far_frames != NULL)
+        g_array_free(far_frames, TRUE);
+    far_frames = NULL;
+    hint_index = G_MAXUINT;
     if (bad_layers != NULL)
         g_array_free(bad_layers, TRUE);
     bad_layers = NULL;
 }
 
-static guint16 event_set_of(guint32 events, guint index) {
+static guint8 event_set_of(guint32 events, guint index) {
     gpointer found;
     tcpstate_side side = {index, events};
 
@@ -346,15 +374,15 @@ static guint16 event_set_of(guint32 events, guint index) {
     /* event_sets[0] = 0 and events != 0: a lookup result of 0 means "absent". */
     found = g_hash_table_lookup(event_set_index, GUINT_TO_POINTER(events));
     if (found != NULL)
-        return (guint16)GPOINTER_TO_UINT(found);
-    if (event_sets->len < TCPSTATE_ESCAPE) {
-        guint16 set = (guint16)event_sets->len;
+        return (guint8)GPOINTER_TO_UINT(found);
+    if (event_sets->len < TCPSTATE_SET_ESCAPE) {
+        guint8 set = (guint8)event_sets->len;
         g_array_append_val(event_sets, events);
         g_hash_table_insert(event_set_index, GUINT_TO_POINTER(events), GUINT_TO_POINTER(set));
         return set;
     }
     g_array_append_val(odd_events, side);
-    return TCPSTATE_ESCAPE;
+    return TCPSTATE_SET_ESCAPE;
 }
 
 /* The value for entry index in a side table. */
@@ -436,7 +464,16 @@ static void store_record(const tcps_record *rec, const tcps_segment *seg) {
     bits |= (guint32)(rec->roles_assumed & 1) << TCPSTATE_EB_ROLES;
     bits |= (guint32)seg->flags << TCPSTATE_EB_FLAGS;
     e = (tcpstate_entry *)vec_push(&entries);
-    e->frame = seg->frame;
+    if ((index & TCPSTATE_ANCHOR_MASK) == 0) {
+        g_array_append_val(anchors, seg->frame);
+    } else if (seg->frame - last_entry_frame < TCPSTATE_STEP_FAR) {
+        e->step = (guint8)(seg->frame - last_entry_frame);
+    } else {
+        tcpstate_side side = {index, seg->frame};
+        e->step = TCPSTATE_STEP_FAR;
+        g_array_append_val(far_frames, side);
+    }
+    last_entry_frame = seg->frame;
     e->conn_id = rec->conn_id;
     e->bits = bits;
     e->event_set = event_set_of((guint32)rec->events, index);
@@ -449,15 +486,25 @@ static void store_record(const tcps_record *rec, const tcps_segment *seg) {
     }
 }
 
-/* The view of entry index, without entered[] (entry_entered). */
-static void entry_view(guint index, tcpstate_view *v) {
+/* The frame of entry index, given prev, the frame of entry index - 1. */
+static guint32 entry_frame_after(guint index, guint32 prev) {
+    guint8 step;
+
+    if ((index & TCPSTATE_ANCHOR_MASK) == 0)
+        return g_array_index(anchors, guint32, index >> TCPSTATE_ANCHOR_BITS);
+    step = ((const tcpstate_entry *)vec_at(&entries, index))->step;
+    return step == TCPSTATE_STEP_FAR ? side_value(far_frames, index) : prev + step;
+}
+
+/* The view of entry index of frame, without entered[] (entry_entered). */
+static void entry_view(guint index, guint32 frame, tcpstate_view *v) {
     const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&entries, index);
     tcps_record *rec = &v->info.rec;
     guint32 bits = e->bits;
 
     memset(v, 0, sizeof *v);
     v->index = index;
-    v->frame = e->frame;
+    v->frame = frame;
     rec->conn_id = e->conn_id;
     for (int i = 0; i < 2; i++) {
         rec->before[i] = (guint8)((bits >> TCPSTATE_EB_BEFORE(i)) & 0xf);
@@ -467,7 +514,7 @@ static void entry_view(guint index, tcpstate_view *v) {
     rec->sender = (guint8)((bits >> TCPSTATE_EB_SENDER) & 1);
     rec->roles_assumed = (guint8)((bits >> TCPSTATE_EB_ROLES) & 1);
     v->info.flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
-    rec->events = e->event_set == TCPSTATE_ESCAPE ? side_value(odd_events, index)
+    rec->events = e->event_set == TCPSTATE_SET_ESCAPE ? side_value(odd_events, index)
                                                   : g_array_index(event_sets, guint32, e->event_set);
     v->info.len = e->len == TCPSTATE_ESCAPE ? side_value(big_lens, index) : e->len;
 }
@@ -649,30 +696,46 @@ static void track_frame(packet_info *pinfo) {
 
 /* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
 
-/* Index of the first entry of a frame, or -1. Entries are sorted by frame; frames are
- * mostly shown in order, so the entry after the previous answer is tried first. */
+/* Index of the first entry of a frame, or -1. Frames are mostly shown in order, so the
+ * entry after the previous answer is tried first; else a binary search of the anchors and
+ * at most 64 steps. */
 static gint find_entries(guint32 frame) {
-    static guint hint;
-    guint lo = 0;
-    guint hi = entries.len;
+    guint lo = 0, hi = anchors->len, i, end;
+    guint32 f;
 
-    if (hint < entries.len &&
-        ((const tcpstate_entry *)vec_at(&entries, hint))->frame < frame) {
-        lo = hint + 1;
-        if (lo < entries.len && ((const tcpstate_entry *)vec_at(&entries, lo))->frame >= frame)
-            hi = lo;
+    if (entries.len == 0)
+        return -1;
+    if (hint_index < entries.len && hint_frame < frame) {
+        i = hint_index + 1;
+        if (i >= entries.len)
+            return -1;
+        f = entry_frame_after(i, hint_frame);
+        if (f > frame)
+            return -1;
+        if (f == frame) {
+            hint_index = i;
+            hint_frame = f;
+            return (gint)i;
+        }
     }
-    while (lo < hi) {
+    while (lo < hi) { /* the first anchor at or after frame */
         guint mid = lo + (hi - lo) / 2;
-        if (((const tcpstate_entry *)vec_at(&entries, mid))->frame < frame)
+        if (g_array_index(anchors, guint32, mid) < frame)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo >= entries.len || ((const tcpstate_entry *)vec_at(&entries, lo))->frame != frame)
+    /* The first entry of frame is in the block before that anchor, or is that anchor. */
+    i = lo > 0 ? (lo - 1) << TCPSTATE_ANCHOR_BITS : 0;
+    end = MIN(entries.len, (lo << TCPSTATE_ANCHOR_BITS) + 1);
+    f = g_array_index(anchors, guint32, i >> TCPSTATE_ANCHOR_BITS);
+    while (f < frame && ++i < end)
+        f = entry_frame_after(i, f);
+    if (i >= end || f != frame)
         return -1;
-    hint = lo;
-    return (gint)lo;
+    hint_index = i;
+    hint_frame = f;
+    return (gint)i;
 }
 
 static const char *state_name(guint8 state) {
@@ -993,9 +1056,9 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         return bad ? (int)tvb_captured_length(tvb) : 0;
     for (guint i = (guint)first; i < entries.len; i++) {
         tcpstate_view v;
-        if (((const tcpstate_entry *)vec_at(&entries, i))->frame != pinfo->num)
+        if (i > (guint)first && entry_frame_after(i, pinfo->num) != pinfo->num)
             break;
-        entry_view(i, &v);
+        entry_view(i, pinfo->num, &v);
         if (pref_info_column)
             append_info(pinfo, &v.info.rec);
         add_tree(tree, tvb, pinfo, &v);
