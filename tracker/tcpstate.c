@@ -151,7 +151,7 @@ static int tcps__arc(int state, enum tcps__input in)
  * Memory is what a capture of millions of connections costs: a connection is
  * 128 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
  * address pairs live in a side table; the hindsight log is one shared arena
- * of 20-byte entries linked per connection (and their times beside them when
+ * of 16-byte entries linked per connection (and their times beside them when
  * a TIME_WAIT timer is configured). What few connections need (hindsight
  * evidence, a hindsight timeline once asked for) lives in a side map keyed by
  * the connection's index (tcps__extra). */
@@ -191,19 +191,67 @@ enum { TCPS__PROOF_NONE, TCPS__PROOF_SYN, TCPS__PROOF_FIN };
 #define TCPS__MAX_WSCALE 14 /* RFC 7323 2.3: larger shifts are taken as 14 */
 #define TCPS__NO_WSCALE 15
 
-/* A significant segment kept for the hindsight replay. Its time (ms since
- * the connection's first segment) matters only to a TIME_WAIT timer: it is
- * kept beside it, in tchunks, only when one is configured. */
+/* A significant segment kept for the hindsight replay, in 16 bytes. Its time
+ * (ms since the connection's first segment) matters only to a TIME_WAIT
+ * timer: it is kept beside it, in tchunks, only when one is configured.
+ *
+ * Entries of a connection are linked backwards (appending writes nothing but
+ * the new entry: no cache miss on an old one), the connection keeping its
+ * last (log_tail) and that one's frame (log_frame). An entry keeps its frame
+ * and its link as differences from its predecessor in the connection, and its
+ * payload length, in narrow fields; when one does not fit (a gap of 2^20
+ * frames or 2^19 - 1 entries, 4 KiB of payload, any modular difference) the
+ * entry is wide: all three are whole in the slot just before it (tcps__wide),
+ * 32 bytes for that entry. The replay reads no other flags than FIN, SYN, RST
+ * and ACK. */
 typedef struct tcps__entry {
-    uint32_t frame, seq, ack;
-    /* previous entry of the connection + 1; 0 = first. Linked backwards, so
-     * appending writes nothing but the new entry (no cache miss on an old
-     * one); the connection keeps its last. */
-    uint32_t prev;
-    uint16_t len;     /* payload, saturated (only a FIN's or SYN's matters) */
-    uint8_t flags;
+    uint32_t seq, ack;
+    /* dframe (20 bits): frame - its predecessor's frame (mod 2^32), 0 for the
+     * first; len (12 bits, the top): payload */
+    uint32_t fl;
+    uint16_t dprev;   /* index - its predecessor's index (low 16 bits; 0 = first) */
+    uint8_t dprev_hi; /* ... its 3 high bits; TCPS__E_WIDE; flags (tcps__eflags()) << 4 */
     uint8_t bits; /* TCPS__E_SERVER, TCPS__E_LOST, RST verdict in TCPS__E_RST, marks */
 } tcps__entry;
+
+#define TCPS__E_WIDE 8 /* dframe, len and dprev are in the slot before (tcps__wide) */
+
+/* The slot before a wide entry. */
+typedef struct tcps__wide {
+    uint32_t dframe; /* frame - its predecessor's frame (mod 2^32) */
+    uint32_t prev;   /* its predecessor's index + 1; 0 = first */
+    uint32_t len;    /* payload, saturated at 65535 */
+    uint32_t unused;
+} tcps__wide;
+
+typedef union tcps__slot {
+    tcps__entry e;
+    tcps__wide w;
+} tcps__slot;
+
+#define TCPS__DFRAME_MAX ((1u << 20) - 1)
+#define TCPS__DPREV_MAX ((1u << 19) - 1)
+#define TCPS__LEN_MAX ((1u << 12) - 1)
+
+_Static_assert(sizeof(tcps__entry) == 16 && sizeof(tcps__slot) == 16, "a log slot is 16 bytes");
+
+/* An entry decoded for the replay. */
+typedef struct tcps__item {
+    uint32_t frame, seq, ack, time_ms;
+    uint16_t len;
+    uint8_t flags, bits;
+} tcps__item;
+
+/* TCPS_FIN, TCPS_SYN, TCPS_RST and TCPS_ACK in 4 bits, and back. */
+static inline uint32_t tcps__eflags(uint8_t f)
+{
+    return (uint32_t)(f & 7u) | (uint32_t)((f >> 1) & 8u);
+}
+static inline uint8_t tcps__flags_of(const tcps__entry *e)
+{
+    unsigned f = e->dprev_hi >> 4;
+    return (uint8_t)((f & 7u) | ((f & 8u) << 1));
+}
 
 enum {
     TCPS__E_SERVER = 1, /* sent by the server */
@@ -267,6 +315,7 @@ typedef struct tcps__conn {
     uint64_t base_ns; /* capture time of its first segment */
     uint32_t log_tail; /* hindsight log: its last entry's index + 1, 0 = empty */
     tcps__peer p[2];   /* TCPS_CLIENT, TCPS_SERVER */
+    uint32_t log_frame; /* frame of its last log entry */
 } tcps__conn;
 
 _Static_assert(TCPS_EVENT_COUNT <= 32, "tcps__conn.events holds every event bit");
@@ -290,7 +339,7 @@ struct tcps_tracker {
     uint64_t *recent;
     uint8_t (*v6)[2][16]; /* IPv6 address pairs */
     size_t nv6, capv6;
-    tcps__entry **echunks; /* hindsight log arena */
+    tcps__slot **echunks; /* hindsight log arena (entries, and wide entries' slots before) */
     uint32_t **tchunks;    /* the entries' times, with a TIME_WAIT timer; else NULL */
     size_t nentries, nechunks;
     tcps__extra *xs; /* hindsight timelines */
@@ -304,9 +353,31 @@ static tcps__conn *tcps__conn_at(const tcps_tracker *t, size_t i)
     return &t->chunks[i / TCPS__CHUNK][i % TCPS__CHUNK];
 }
 
-static tcps__entry *tcps__entry_at(const tcps_tracker *t, uint32_t i)
+static tcps__slot *tcps__slot_at(const tcps_tracker *t, uint32_t i)
 {
     return &t->echunks[i / TCPS__ECHUNK][i % TCPS__ECHUNK];
+}
+
+static tcps__entry *tcps__entry_at(const tcps_tracker *t, uint32_t i)
+{
+    return &tcps__slot_at(t, i)->e;
+}
+
+/* The index + 1 of the predecessor of entry i - 1 (0: none), and its
+ * dframe in *dframe unless NULL. */
+static uint32_t tcps__prev(const tcps_tracker *t, uint32_t i, uint32_t *dframe)
+{
+    const tcps__entry *e = tcps__entry_at(t, i - 1);
+    if (e->dprev_hi & TCPS__E_WIDE) {
+        const tcps__wide *w = &tcps__slot_at(t, i - 2)->w;
+        if (dframe)
+            *dframe = w->dframe;
+        return w->prev;
+    }
+    if (dframe)
+        *dframe = e->fl & TCPS__DFRAME_MAX;
+    uint32_t d = e->dprev | (uint32_t)(e->dprev_hi & 7u) << 16;
+    return d ? i - d : 0;
 }
 
 /* Time of s since the connection's first segment, saturated. */
@@ -1327,15 +1398,15 @@ static TCPS__HOT int tcps__send(tcps__ctx *x)
 
 /* ---- hindsight ---- */
 
-/* Appends s to connection c's log; returns its ordinal, or -1. */
-static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, int sender)
+/* Room in the log arena for need more slots; -1 (hs_overflow) when out of
+ * memory. Kept out of tcps__log_add(), called once in 4096 entries. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int tcps__log_grow(tcps_tracker *t, tcps__conn *c, unsigned need)
 {
-    if (c->nlog >= TCPS__MAX_LOG || t->nentries >= UINT32_MAX - 1) {
-        c->hs_overflow = 1;
-        return -1;
-    }
-    if (t->nentries == t->nechunks * TCPS__ECHUNK) {
-        tcps__entry **ch = realloc(t->echunks, (t->nechunks + 1) * sizeof(*ch));
+    while (t->nentries + need > t->nechunks * TCPS__ECHUNK) {
+        tcps__slot **ch = realloc(t->echunks, (t->nechunks + 1) * sizeof(*ch));
         if (!ch) {
             c->hs_overflow = 1;
             return -1;
@@ -1353,7 +1424,7 @@ static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, 
                 return -1;
             }
         }
-        if (!(ch[t->nechunks] = malloc(TCPS__ECHUNK * sizeof(tcps__entry)))) {
+        if (!(ch[t->nechunks] = malloc(TCPS__ECHUNK * sizeof(tcps__slot)))) {
             if (t->tchunks)
                 free(t->tchunks[t->nechunks]);
             c->hs_overflow = 1;
@@ -1361,41 +1432,74 @@ static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, 
         }
         t->nechunks++;
     }
-    uint32_t i = (uint32_t)t->nentries++;
+    return 0;
+}
+
+/* Appends s to connection c's log; returns its ordinal, or -1.
+ * Indexes name 2^32 - 2 slots and a wide entry takes two: the log overflows
+ * (hs_overflow: hindsight unknown) where the 20-byte entries of b936442 did
+ * (2^32 - 2 entries) if none is wide, one entry earlier per wide one, never
+ * below 2^31 - 1 entries: only once the arena holds 64 GiB. */
+static int tcps__log_add(tcps_tracker *t, tcps__conn *c, const tcps_segment *s, int sender)
+{
+    uint32_t len = s->len;
+    uint32_t prev = c->log_tail;
+    uint32_t dframe = prev ? s->frame - c->log_frame : 0;
+    /* an index + 1 is at most nentries + 2 < 2^32 here */
+    uint32_t dprev = prev ? (uint32_t)t->nentries + 1 - prev : 0;
+    unsigned wide = len > TCPS__LEN_MAX || dframe > TCPS__DFRAME_MAX || dprev > TCPS__DPREV_MAX;
+    if (c->nlog >= TCPS__MAX_LOG || t->nentries + wide >= UINT32_MAX - 1) {
+        c->hs_overflow = 1;
+        return -1;
+    }
+    if (t->nentries + wide >= t->nechunks * TCPS__ECHUNK && tcps__log_grow(t, c, wide + 1) < 0)
+        return -1;
+    uint32_t i = (uint32_t)t->nentries;
+    if (wide) {
+        tcps__slot_at(t, i)->w = (tcps__wide){dframe, prev, len > UINT16_MAX ? UINT16_MAX : len, 0};
+        i++;
+        dframe = len = dprev = 0;
+    }
+    t->nentries = (size_t)i + 1;
     tcps__entry *e = tcps__entry_at(t, i);
-    e->frame = s->frame;
     e->seq = s->seq;
     e->ack = s->ack;
+    e->fl = dframe | len << 20;
+    e->dprev = (uint16_t)dprev;
+    e->dprev_hi = (uint8_t)(dprev >> 16 | (wide ? TCPS__E_WIDE : 0u) | tcps__eflags(s->flags) << 4);
+    e->bits = sender ? TCPS__E_SERVER : 0;
     if (t->tchunks)
         t->tchunks[i / TCPS__ECHUNK][i % TCPS__ECHUNK] = tcps__rel(c, s->time_ns, 1000000u);
-    e->prev = c->log_tail;
-    e->len = (uint16_t)(s->len > UINT16_MAX ? UINT16_MAX : s->len);
-    e->flags = s->flags;
-    e->bits = (uint8_t)(sender ? TCPS__E_SERVER : 0);
     c->log_tail = i + 1;
+    c->log_frame = s->frame;
     return c->nlog++;
 }
 
-/* Connection c's log, in order, into ents (at most TCPS__MAX_LOG), and
- * their times into times (0 without a TIME_WAIT timer) unless NULL. */
-static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entry **ents,
-                          uint32_t *times)
+/* Connection c's log, in order and decoded, into ents (at most
+ * TCPS__MAX_LOG), times 0 without a TIME_WAIT timer. */
+static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__item *ents)
 {
     int n = 0;
-    for (uint32_t i = c->log_tail; i && n < TCPS__MAX_LOG; i = tcps__entry_at(t, i - 1)->prev) {
-        if (times)
-            times[n] = t->tchunks ? t->tchunks[(i - 1) / TCPS__ECHUNK][(i - 1) % TCPS__ECHUNK] : 0;
-        ents[n++] = tcps__entry_at(t, i - 1);
+    uint32_t frame = c->log_frame;
+    for (uint32_t i = c->log_tail, next; i && n < TCPS__MAX_LOG; i = next, n++) {
+        const tcps__entry *e = tcps__entry_at(t, i - 1);
+        uint32_t dframe;
+        tcps__item *it = &ents[n];
+        next = tcps__prev(t, i, &dframe);
+        it->frame = frame;
+        it->seq = e->seq;
+        it->ack = e->ack;
+        it->time_ms = t->tchunks ? t->tchunks[(i - 1) / TCPS__ECHUNK][(i - 1) % TCPS__ECHUNK] : 0;
+        it->len = (uint16_t)((e->dprev_hi & TCPS__E_WIDE) ? tcps__slot_at(t, i - 2)->w.len
+                                                          : e->fl >> 20);
+        it->flags = tcps__flags_of(e);
+        it->bits = e->bits;
+        frame -= dframe;
     }
     for (int k = 0; k < n / 2; k++) { /* walked from the last: reverse */
-        tcps__entry *e = ents[k];
+        tcps__item it = ents[k];
         ents[k] = ents[n - 1 - k];
-        ents[n - 1 - k] = e;
-        if (times) {
-            uint32_t tm = times[k];
-            times[k] = times[n - 1 - k];
-            times[n - 1 - k] = tm;
-        }
+        ents[n - 1 - k] = it;
     }
     return n;
 }
@@ -1404,7 +1508,7 @@ static int tcps__log_list(const tcps_tracker *t, const tcps__conn *c, tcps__entr
  * NULL. Rare (retransmissions): walks the log. */
 static tcps__entry *tcps__log_marked(tcps_tracker *t, const tcps__conn *c, int who, uint8_t mark)
 {
-    for (uint32_t i = c->log_tail; i; i = tcps__entry_at(t, i - 1)->prev) {
+    for (uint32_t i = c->log_tail; i; i = tcps__prev(t, i, NULL)) {
         tcps__entry *e = tcps__entry_at(t, i - 1);
         if ((e->bits & mark) && (e->bits & TCPS__E_SERVER) == (who ? TCPS__E_SERVER : 0))
             return e;
@@ -1463,7 +1567,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
         !S->syn_covered) {
         const tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
-        if (e && (e->flags & TCPS_ACK)) {
+        if (e && (tcps__flags_of(e) & TCPS_ACK)) {
             tcps__mark_lost(t, c, rw, TCPS__E_SYN_ORD);
             R->has_syn_ord = 0;
         }
@@ -1527,8 +1631,8 @@ static void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
     tcps__entry_at(t, c->log_tail - 1)->bits |= marks;
 }
 
-static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tcps__entry *e,
-                            uint32_t time_ms, tcps_segment *s)
+static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tcps__item *e,
+                            tcps_segment *s)
 {
     size_t n = tcps__addr_len(c->family);
     int who = e->bits & TCPS__E_SERVER ? 1 : 0;
@@ -1544,11 +1648,11 @@ static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tc
     s->len = e->len;
     s->flags = e->flags;
     s->wscale = -1;
-    s->time_ns = c->base_ns + (uint64_t)time_ms * 1000000u;
+    s->time_ns = c->base_ns + (uint64_t)e->time_ms * 1000000u;
     s->frame = e->frame;
 }
 
-static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
+static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__item *e,
                              const tcps_segment *seg)
 {
     int who = e->bits & TCPS__E_SERVER ? 1 : 0;
@@ -1566,7 +1670,7 @@ static void tcps__replay_ctx(tcps__ctx *x, tcps__conn *r, const tcps__entry *e,
 /* The frame after which entry e of connection c (index idx) reached its
  * receiver (0: at once). */
 static uint32_t tcps__after(const tcps_tracker *t, const tcps__conn *c, uint32_t idx,
-                            const tcps__entry *e)
+                            const tcps__item *e)
 {
     int who = e->bits & TCPS__E_SERVER ? 1 : 0;
     if (e->bits & TCPS__E_SYN_ORD)
@@ -1582,8 +1686,7 @@ typedef struct tcps__replay_state {
     tcps__extra *x; /* c's timeline */
     uint32_t after[TCPS__MAX_LOG]; /* tcps__after() of each entry */
     tcps__conn *r;
-    tcps__entry **ents;
-    uint32_t *times;
+    tcps__item *ents;
     int n;
     uint8_t pending[TCPS__MAX_LOG];
 } tcps__replay_state;
@@ -1606,8 +1709,8 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
         st->pending[best] = 0;
         tcps_segment seg;
         tcps__ctx x;
-        tcps__entry_seg(st->t, st->c, st->ents[best], st->times[best], &seg);
-        tcps__replay_ctx(&x, st->r, st->ents[best], &seg);
+        tcps__entry_seg(st->t, st->c, &st->ents[best], &seg);
+        tcps__replay_ctx(&x, st->r, &st->ents[best], &seg);
         x.tl = st->x;
         x.at = best_after;
         x.pos = 2;
@@ -1620,8 +1723,7 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
 static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps__extra *h)
 {
     tcps__conn r;
-    tcps__entry *ents[TCPS__MAX_LOG];
-    uint32_t times[TCPS__MAX_LOG];
+    tcps__item ents[TCPS__MAX_LOG];
     tcps__replay_state st;
     memset(&r, 0, sizeof(r));
     memset(&st, 0, sizeof(st));
@@ -1630,10 +1732,9 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     st.x = h;
     st.r = &r;
     st.ents = ents;
-    st.times = times;
-    st.n = tcps__log_list(t, c, ents, times);
+    st.n = tcps__log_list(t, c, ents);
     for (int i = 0; i < st.n; i++)
-        st.after[i] = tcps__after(t, c, idx, ents[i]);
+        st.after[i] = tcps__after(t, c, idx, &ents[i]);
     r.family = c->family;
     r.zone = c->zone;
     memcpy(r.a, c->a, sizeof(r.a));
@@ -1643,7 +1744,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     if (st.n == 0)
         return -1;
     tcps_segment first;
-    tcps__entry_seg(t, c, ents[0], times[0], &first);
+    tcps__entry_seg(t, c, &ents[0], &first);
     /* No listener (refused) or an active open (simultaneous): never LISTEN. */
     int no_listen = (c->events & (TCPS_EVENT_BIT(TCPS_EV_REFUSED) |
                                   TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN))) != 0;
@@ -1651,11 +1752,11 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     h->hs_init[TCPS_CLIENT] = TCPS_CLOSED;
     h->hs_init[TCPS_SERVER] = no_listen ? TCPS_CLOSED : TCPS_LISTEN;
     for (int i = 0; i < st.n; i++) {
-        const tcps__entry *e = ents[i];
+        const tcps__item *e = &ents[i];
         tcps_segment seg;
         tcps__ctx x;
         tcps__replay_due(&st, e->frame);
-        tcps__entry_seg(t, c, e, times[i], &seg);
+        tcps__entry_seg(t, c, e, &seg);
         tcps__replay_ctx(&x, &r, e, &seg);
         x.tl = h;
         x.at = e->frame;
