@@ -22,8 +22,9 @@ connections, 2 frames each: the cost per connection alone).
 For each capture and mode, runs of tshark without the plugin (an empty plugin
 folder) and with it (only SO, default BUILD/plugin/tcpstate.so) alternate,
 REPS times each; it prints the median wall-clock time and CPU time (user +
-system; on a shared machine the CPU time leaves out waiting for a core) with
-their ratios, and the peak resident memory the plugin adds (largest peak with
+system; on a shared machine the CPU time leaves out waiting for a core), the
+median of the ratios of back-to-back pairs (with their range: a shared VM's
+speed drifts between runs), and the peak resident memory the plugin adds (largest peak with
 minus largest peak without): per frame, and against the budget 16 B/frame +
 256 B/connection. tshark runs as "nobody" with WIRESHARK_PLUGIN_DIR naming the
 folder (root ignores it), and `tshark -G plugins` is checked to list the
@@ -117,15 +118,18 @@ def measure(dirs, pcap, reps, frames, conns, modes):
                for n, v in res.items()}
         added = (max(x[2] for x in res["with"]) - max(x[2] for x in res["without"])) * 1024
         budget = BYTES_PER_FRAME * frames + BYTES_PER_CONN * conns
-        wall = med["with"][0] / med["without"][0]
-        cpu = med["with"][1] / med["without"][1]
+        # The ratio of each back-to-back pair, then their median: a machine whose speed
+        # drifts between runs (a shared VM) moves both runs of a pair alike.
+        pairs = [(w[0] / o[0], w[1] / o[1]) for o, w in zip(res["without"], res["with"])]
+        wall = statistics.median(p[0] for p in pairs)
+        cpu = statistics.median(p[1] for p in pairs)
         row = {"mode": key, "wall": wall, "cpu": cpu, "added": added, "budget": budget}
         rows.append(row)
-        print("  (%s) %-13s wall %6.2f / %6.2f s = %.3f   cpu %6.2f / %6.2f s = %.3f  (limit %.2f)"
-              "   memory +%.1f MB = %.1f B/frame, %.0f%% of budget"
+        print("  (%s) %-13s wall %6.2f / %6.2f s, ratio %.3f   cpu %6.2f / %6.2f s, ratio %.3f"
+              " (pairs %.3f-%.3f; limit %.2f)   memory +%.1f MB = %.1f B/frame, %.0f%% of budget"
               % (key, label, med["with"][0], med["without"][0], wall, med["with"][1],
-                 med["without"][1], cpu, LIMITS[key], added / 1e6, added / frames,
-                 100.0 * added / budget), flush=True)
+                 med["without"][1], cpu, min(p[1] for p in pairs), max(p[1] for p in pairs),
+                 LIMITS[key], added / 1e6, added / frames, 100.0 * added / budget), flush=True)
     return rows
 
 
@@ -145,7 +149,7 @@ def main():
                     help="frames of the bulk capture (1,000 connections); 0: none")
     ap.add_argument("--synflood", type=int, default=500000,
                     help="half-open connections of the SYN flood; 0: none")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--modes", default="abc")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--plugin", help="the plugin (default BUILD/plugin/tcpstate.so)")
