@@ -337,32 +337,27 @@ static void storage_init(void) {
     bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
 }
 
+/* Frees *a (NULL is fine) and forgets it. */
+static void free_array(GArray **a) {
+    if (*a != NULL)
+        g_array_free(*a, TRUE);
+    *a = NULL;
+}
+
 static void storage_free(void) {
     vec_clear(&entries);
     vec_clear(&transitions);
     vec_clear(&conns);
-    if (event_sets != NULL)
-        g_array_free(event_sets, TRUE);
-    event_sets = NULL;
+    free_array(&event_sets);
     if (event_set_index != NULL)
         g_hash_table_destroy(event_set_index);
     event_set_index = NULL;
-    if (odd_events != NULL)
-        g_array_free(odd_events, TRUE);
-    odd_events = NULL;
-    if (big_lens != NULL)
-        g_array_free(big_lens, TRUE);
-    big_lens = NULL;
-    if (anchors != NULL)
-        g_array_free(anchors, TRUE);
-    anchors = NULL;
-    if (far_frames != NULL)
-        g_array_free(far_frames, TRUE);
-    far_frames = NULL;
+    free_array(&odd_events);
+    free_array(&big_lens);
+    free_array(&anchors);
+    free_array(&far_frames);
     hint_index = G_MAXUINT;
-    if (bad_layers != NULL)
-        g_array_free(bad_layers, TRUE);
-    bad_layers = NULL;
+    free_array(&bad_layers);
 }
 
 static guint8 event_set_of(guint32 events, guint index) {
@@ -1091,9 +1086,7 @@ static void tcpstate_cleanup(void) {
     tcps_free(tracker);
     tracker = NULL;
     storage_free();
-    if (pending != NULL)
-        g_array_free(pending, TRUE);
-    pending = NULL;
+    free_array(&pending);
     pending_frame = 0;
     last_fed_frame = 0;
 }

@@ -392,6 +392,32 @@ static size_t tcps__extra_home(uint32_t key, size_t n)
     return (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> 32) & (n - 1);
 }
 
+/* Grows a side map (t->xs, t->afters): open addressing over *n slots of size
+ * bytes whose first member is a uint32_t key, 0 = empty. Returns the slots
+ * rehashed into twice as many (64 at first) and updates *n, or NULL when out
+ * of memory (the map is then as it was). */
+static void *tcps__map_grow(void *slots, size_t *n, size_t size)
+{
+    size_t m = *n ? *n * 2 : 64;
+    char *fresh = calloc(m, size);
+    if (!fresh)
+        return NULL;
+    for (size_t i = 0; i < *n; i++) {
+        const char *slot = (const char *)slots + i * size;
+        uint32_t key, taken;
+        memcpy(&key, slot, sizeof(key));
+        if (!key)
+            continue;
+        size_t k = tcps__extra_home(key, m);
+        while (memcpy(&taken, fresh + k * size, sizeof(taken)), taken)
+            k = (k + 1) & (m - 1);
+        memcpy(fresh + k * size, slot, size);
+    }
+    free(slots);
+    *n = m;
+    return fresh;
+}
+
 /* The side entry of connection idx, or NULL if it has none. */
 static tcps__extra *tcps__extra_find(const tcps_tracker *t, uint32_t idx)
 {
@@ -413,21 +439,10 @@ static tcps__extra *tcps__extra_get(tcps_tracker *t, uint32_t idx)
     if (e)
         return e;
     if ((t->xused + 1) * 4 > t->nxs * 3) {
-        size_t n = t->nxs ? t->nxs * 2 : 64;
-        tcps__extra *xs = calloc(n, sizeof(*xs));
+        tcps__extra *xs = tcps__map_grow(t->xs, &t->nxs, sizeof(*xs));
         if (!xs)
             return NULL;
-        for (size_t i = 0; i < t->nxs; i++) {
-            if (!t->xs[i].key)
-                continue;
-            size_t k = tcps__extra_home(t->xs[i].key, n);
-            while (xs[k].key)
-                k = (k + 1) & (n - 1);
-            xs[k] = t->xs[i];
-        }
-        free(t->xs);
         t->xs = xs;
-        t->nxs = n;
     }
     size_t i = tcps__extra_home(idx + 1, t->nxs);
     while (t->xs[i].key)
@@ -463,23 +478,12 @@ static void tcps__set_after(tcps_tracker *t, tcps__conn *c, uint32_t idx, int wh
         return;
     }
     if ((t->aused + 1) * 4 > t->nafters * 3) {
-        size_t n = t->nafters ? t->nafters * 2 : 64;
-        tcps__after_ent *m = calloc(n, sizeof(*m));
+        tcps__after_ent *m = tcps__map_grow(t->afters, &t->nafters, sizeof(*m));
         if (!m) {
             c->hs_overflow = 1;
             return;
         }
-        for (size_t i = 0; i < t->nafters; i++) {
-            if (!t->afters[i].key)
-                continue;
-            size_t k = tcps__extra_home(t->afters[i].key, n);
-            while (m[k].key)
-                k = (k + 1) & (n - 1);
-            m[k] = t->afters[i];
-        }
-        free(t->afters);
         t->afters = m;
-        t->nafters = n;
     }
     e = tcps__after_slot(t, idx, sel);
     if (!e->key) {
