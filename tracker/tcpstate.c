@@ -152,9 +152,9 @@ static int tcps__arc(int state, enum tcps__input in)
  * 128 bytes, stored in fixed chunks (no copying, no doubling slack); IPv6
  * address pairs live in a side table; the hindsight log is one shared arena
  * of 16-byte entries linked per connection (and their times beside them when
- * a TIME_WAIT timer is configured). What few connections need (hindsight
- * evidence, a hindsight timeline once asked for) lives in a side map keyed by
- * the connection's index (tcps__extra). */
+ * a TIME_WAIT timer is configured). What few connections need lives in side
+ * maps keyed by the connection's index: hindsight evidence (t->afters) and a
+ * hindsight timeline once asked for (t->xs). */
 typedef struct tcps__peer {
     uint32_t isn;     /* sequence number of its SYN */
     uint32_t snd_nxt; /* highest sequence end it sent (SYN and FIN count one) */
@@ -387,7 +387,7 @@ static uint32_t tcps__rel(const tcps__conn *c, uint64_t ns, uint64_t unit)
     return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
-static size_t tcps__extra_home(uint32_t key, size_t n)
+static size_t tcps__map_home(uint32_t key, size_t n)
 {
     return (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> 32) & (n - 1);
 }
@@ -408,7 +408,7 @@ static void *tcps__map_grow(void *slots, size_t *n, size_t size)
         memcpy(&key, slot, sizeof(key));
         if (!key)
             continue;
-        size_t k = tcps__extra_home(key, m);
+        size_t k = tcps__map_home(key, m);
         while (memcpy(&taken, fresh + k * size, sizeof(taken)), taken)
             k = (k + 1) & (m - 1);
         memcpy(fresh + k * size, slot, size);
@@ -423,7 +423,7 @@ static tcps__extra *tcps__extra_find(const tcps_tracker *t, uint32_t idx)
 {
     if (!t->nxs)
         return NULL;
-    for (size_t i = tcps__extra_home(idx + 1, t->nxs);; i = (i + 1) & (t->nxs - 1)) {
+    for (size_t i = tcps__map_home(idx + 1, t->nxs);; i = (i + 1) & (t->nxs - 1)) {
         if (t->xs[i].key == idx + 1)
             return &t->xs[i];
         if (t->xs[i].key == 0)
@@ -444,7 +444,7 @@ static tcps__extra *tcps__extra_get(tcps_tracker *t, uint32_t idx)
             return NULL;
         t->xs = xs;
     }
-    size_t i = tcps__extra_home(idx + 1, t->nxs);
+    size_t i = tcps__map_home(idx + 1, t->nxs);
     while (t->xs[i].key)
         i = (i + 1) & (t->nxs - 1);
     t->xused++;
@@ -458,7 +458,7 @@ static tcps__after_ent *tcps__after_slot(const tcps_tracker *t, uint32_t idx, in
 {
     if (!t->nafters)
         return NULL;
-    for (size_t i = tcps__extra_home(idx + 1, t->nafters);; i = (i + 1) & (t->nafters - 1)) {
+    for (size_t i = tcps__map_home(idx + 1, t->nafters);; i = (i + 1) & (t->nafters - 1)) {
         tcps__after_ent *e = &t->afters[i];
         if (e->key == 0 || (e->key == idx + 1 && e->sel == sel))
             return e;
@@ -1520,14 +1520,38 @@ static tcps__entry *tcps__log_marked(tcps_tracker *t, const tcps__conn *c, int w
     return NULL;
 }
 
-/* The marked entry was never delivered; the mark goes (the next such entry
- * is marked again). */
-static void tcps__mark_lost(tcps_tracker *t, tcps__conn *c, int who, uint8_t mark)
+/* The entry e (tcps__log_marked(), NULL is fine) was never delivered; its
+ * mark goes (the next such entry is marked again). */
+static void tcps__mark_lost(tcps__conn *c, tcps__entry *e, uint8_t mark)
 {
-    tcps__entry *e = tcps__log_marked(t, c, who, mark);
     if (e) {
         e->bits = (uint8_t)((e->bits | TCPS__E_LOST) & ~mark);
         c->hs_differs = 1;
+    }
+}
+
+/* What the segment s shows about the receipt of endpoint rw's earlier SYN
+ * and FIN: covered by its ACK (acks: it has one), or not received when it
+ * was sent (evidence, after this frame). */
+static TCPS__HOT void tcps__coverage(tcps_tracker *t, tcps__conn *c, uint32_t id, int rw,
+                                     const tcps_segment *s, int acks)
+{
+    tcps__peer *R = &c->p[rw];
+    if (R->has_syn_ord && !R->syn_covered) {
+        if (acks && TCPS__SEQ_GT(s->ack, R->isn)) {
+            R->syn_covered = 1;
+        } else {
+            tcps__set_after(t, c, id, rw, TCPS__AFTER_SYN, s->frame);
+            c->hs_differs = 1;
+        }
+    }
+    if (R->has_fin_ord && !R->fin_covered) {
+        if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
+            R->fin_covered = 1;
+        } else {
+            tcps__set_after(t, c, id, rw, TCPS__AFTER_FIN, s->frame);
+            c->hs_differs = 1;
+        }
     }
 }
 
@@ -1544,35 +1568,20 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
     if (s->flags & TCPS_RST)
         return;
     int rw = R == &c->p[TCPS_SERVER];
-    if (R->has_syn_ord && !R->syn_covered) {
-        if (acks && TCPS__SEQ_GT(s->ack, R->isn)) {
-            R->syn_covered = 1;
-        } else {
-            tcps__set_after(t, c, x->id, rw, TCPS__AFTER_SYN, s->frame);
-            c->hs_differs = 1;
-        }
-    }
-    if (R->has_fin_ord && !R->fin_covered) {
-        if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
-            R->fin_covered = 1;
-        } else {
-            tcps__set_after(t, c, x->id, rw, TCPS__AFTER_FIN, s->frame);
-            c->hs_differs = 1;
-        }
-    }
+    tcps__coverage(t, c, x->id, rw, s, acks);
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->has_ack_syn_ord) {
-        tcps__mark_lost(t, c, rw, TCPS__E_ACK_SYN_ORD);
+        tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_SYN_ORD), TCPS__E_ACK_SYN_ORD);
         R->has_ack_syn_ord = 0; /* the next covering ACK is logged again */
     }
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->has_ack_fin_ord) {
-        tcps__mark_lost(t, c, rw, TCPS__E_ACK_FIN_ORD);
+        tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_FIN_ORD), TCPS__E_ACK_FIN_ORD);
         R->has_ack_fin_ord = 0;
     }
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
         !S->syn_covered) {
-        const tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
+        tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
         if (e && (tcps__flags_of(e) & TCPS_ACK)) {
-            tcps__mark_lost(t, c, rw, TCPS__E_SYN_ORD);
+            tcps__mark_lost(c, e, TCPS__E_SYN_ORD);
             R->has_syn_ord = 0;
         }
     }
@@ -1900,22 +1909,7 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
     c->hs_valid = 0;
     if (c->hs_overflow)
         return;
-    if (R->has_syn_ord && !R->syn_covered) { /* tcps__evidence() */
-        if (TCPS__SEQ_GT(s->ack, R->isn)) {
-            R->syn_covered = 1;
-        } else {
-            tcps__set_after(t, c, id, !sender, TCPS__AFTER_SYN, s->frame);
-            c->hs_differs = 1;
-        }
-    }
-    if (R->has_fin_ord && !R->fin_covered) {
-        if (TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
-            R->fin_covered = 1;
-        } else {
-            tcps__set_after(t, c, id, !sender, TCPS__AFTER_FIN, s->frame);
-            c->hs_differs = 1;
-        }
-    }
+    tcps__coverage(t, c, id, !sender, s, 1); /* tcps__evidence() */
     int ack_syn = !S->has_ack_syn_ord && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
     int ack_fin = !S->has_ack_fin_ord && R->has_fin && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
     if (!ack_syn && !ack_fin)
