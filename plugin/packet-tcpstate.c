@@ -29,25 +29,24 @@
 #include <epan/proto.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
-
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
-#include <wsutil/plugins.h>
-#endif
+#include <wsutil/pint.h>
 
 #include "tcpstate.h"
 #include "tcpstate-plugin.h"
 
+#if TCPSTATE_WS_AT_LEAST(4, 4)
+#include <wsutil/plugins.h>
+#endif
+
 /* ---- Wireshark version differences ---------------------------------------------------- */
 
-#define TCPSTATE_WS_AT_LEAST(maj, min)                                                             \
-    (WIRESHARK_VERSION_MAJOR > (maj) ||                                                            \
-     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
-
-/* field_info.value is an fvalue_t in 4.0 and an fvalue_t * from 4.2 on. */
-#if TCPSTATE_WS_AT_LEAST(4, 2)
-#define TCPSTATE_FI_UINT(fi) fvalue_get_uinteger((fi)->value)
+/* pntoh16/32 are named pntohu16/32 from 4.6 on. */
+#if TCPSTATE_WS_AT_LEAST(4, 6)
+#define TCPSTATE_NTOH16(p) pntohu16(p)
+#define TCPSTATE_NTOH32(p) pntohu32(p)
 #else
-#define TCPSTATE_FI_UINT(fi) fvalue_get_uinteger(&(fi)->value)
+#define TCPSTATE_NTOH16(p) pntoh16(p)
+#define TCPSTATE_NTOH32(p) pntoh32(p)
 #endif
 
 /* tvb_get_guint8 is deprecated from 4.4 on, tvb_get_uint8 absent in 4.0. */
@@ -82,7 +81,6 @@ void proto_reg_handoff_tcpstate(void);
 
 static int proto_tcpstate = -1;
 static int tcpstate_tap = -1;
-static dissector_handle_t tcpstate_handle;
 
 static int hf_tcpstate_conn = -1;
 static int hf_tcpstate_sender = -1;
@@ -626,14 +624,14 @@ static gint read_segment(tvbuff_t *tvb, const packet_info *pinfo, tcps_segment *
     memcpy(seg->src, src->data, (size_t)src->len);
     memcpy(seg->dst, dst->data, (size_t)dst->len);
     h = tvb_get_ptr(tvb, 0, 16); /* cap >= 16: one bounds check for the fixed fields */
-    seg->sport = (uint16_t)(h[0] << 8 | h[1]);
-    seg->dport = (uint16_t)(h[2] << 8 | h[3]);
+    seg->sport = TCPSTATE_NTOH16(h);
+    seg->dport = TCPSTATE_NTOH16(h + 2);
     if (seg->sport == 0 || seg->dport == 0)
         return TCPSTATE_BAD_ZERO_PORT;
-    seg->seq = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
-    seg->ack = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
+    seg->seq = TCPSTATE_NTOH32(h + 4);
+    seg->ack = TCPSTATE_NTOH32(h + 8);
     seg->flags = h[13];
-    seg->win = (uint16_t)(h[14] << 8 | h[15]);
+    seg->win = TCPSTATE_NTOH16(h + 14);
     seg->len = reported - hdr_len;
     /* The tracker reads the option on a SYN only (tcps_segment.wscale). */
     seg->wscale = (seg->flags & TCPS_SYN) ? header_wscale(tvb, hdr_len, cap) : -1;
@@ -770,14 +768,11 @@ static const char *pair_string(wmem_allocator_t *scope, const guint8 states[2], 
     return wmem_strdup_printf(scope, "%s%s%s", state_name(states[0]), sep, state_name(states[1]));
 }
 
-/* Appends s to buf[*n], within size (terminated by the caller). */
-static void buf_add(char *buf, gsize *n, gsize size, const char *str) {
-    gsize len = strlen(str);
-
-    if (len > size - 1 - *n)
-        len = size - 1 - *n;
-    memcpy(buf + *n, str, len);
-    *n += len;
+/* Appends the n bytes of str to buf[*len]. The callers' buffers hold 96 bytes: their
+ * longest texts, with two state names of at most 12 bytes each, have 72. */
+static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
+    memcpy(buf + *len, str, n);
+    *len += n;
 }
 
 /* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT", in scope. */
@@ -787,21 +782,15 @@ static const char *summary_string(wmem_allocator_t *scope, const tcps_record *re
     gsize n = 0;
 
     for (int i = 0; i < 2; i++) {
-        buf_add(buf, &n, sizeof buf, who[i]);
+        buf_put(buf, &n, who[i], strlen(who[i]));
         if (rec->before[i] != rec->after[i]) {
-            buf_add(buf, &n, sizeof buf, state_name(rec->before[i]));
-            buf_add(buf, &n, sizeof buf, " -> ");
+            buf_put(buf, &n, state_name(rec->before[i]), state_name_len(rec->before[i]));
+            buf_put(buf, &n, " -> ", 4);
         }
-        buf_add(buf, &n, sizeof buf, state_name(rec->after[i]));
+        buf_put(buf, &n, state_name(rec->after[i]), state_name_len(rec->after[i]));
     }
     buf[n] = '\0';
     return wmem_strdup(scope, buf);
-}
-
-/* Appends the n bytes of str to buf[*len] (a buffer of 96: the longest text is 50). */
-static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
-    memcpy(buf + *len, str, n);
-    *len += n;
 }
 
 /* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", made with the names' known lengths and handed
@@ -1224,8 +1213,7 @@ void proto_register_tcpstate(void) {
     proto_tcpstate = proto_register_protocol("TCP state", "tcpstate", "tcpstate");
     register_fields();
     register_prefs();
-    tcpstate_handle = create_dissector_handle(dissect_tcpstate, proto_tcpstate);
-    register_postdissector(tcpstate_handle);
+    register_postdissector(create_dissector_handle(dissect_tcpstate, proto_tcpstate));
     register_init_routine(tcpstate_init);
     register_cleanup_routine(tcpstate_cleanup);
     tcpstate_tap = register_tap(TCPSTATE_TAP_NAME);

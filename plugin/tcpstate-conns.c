@@ -323,7 +323,7 @@ static void conns_init(const char *opt_arg, void *userdata _U_) {
     }
 }
 
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+#if TCPSTATE_WS_AT_LEAST(4, 6)
 /* From 4.6 on the -z init callback returns bool. conns_init reports its own errors
  * with report_failure(), as on 4.0 and 4.4, so tshark behaves the same on all. */
 static bool conns_init_cb(const char *opt_arg, void *userdata) {

@@ -29,7 +29,7 @@
 
 /* ---- Mirror of epan/sequence_analysis.h (4.0: gboolean; 4.4 and later: bool) ---------- */
 
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
+#if TCPSTATE_WS_AT_LEAST(4, 4)
 typedef bool tcpstate_sa_bool;
 #else
 typedef gboolean tcpstate_sa_bool;

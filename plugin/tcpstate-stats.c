@@ -269,7 +269,7 @@ static tap_packet_status helper_packet(void *tapdata _U_, packet_info *pinfo _U_
 
 /* ---- Tree life cycle ------------------------------------------------------------------ */
 
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+#if TCPSTATE_WS_AT_LEAST(4, 6)
 /* From 4.6 on, tshark's epan_cleanup() frees every tap listener (calling its finish
  * callback), the helper first, and then frees the tree (stats_cleanup): the helper is
  * gone by then and removing it again would free it twice. */
