@@ -22,6 +22,7 @@
 #include <ws_version.h>
 
 #include <epan/address.h>
+#include <epan/column-info.h>
 #include <epan/expert.h>
 #include <epan/ipproto.h>
 #include <epan/packet.h>
@@ -107,6 +108,14 @@ static gint ett_tcpstate_hindsight = -1;
 
 /* One expert field per tracker event, indexed by tcps_event. */
 static expert_field ei_tcpstate_ev[TCPS_EVENT_COUNT];
+
+/* The expert severity of a tracker event severity (tcps_event_severity). */
+#define TCPSTATE_EI_SEVERITY(sev) ((sev) == 0 ? PI_CHAT : (sev) == 1 ? PI_NOTE : PI_WARN)
+
+/* Wireshark's generic expert fields (_ws.expert and its message, severity and group) and
+ * its expert tap, looked up at init: who else can see an expert info (expert_wanted). */
+static int hf_ws_expert[4] = {-1, -1, -1, -1};
+static int expert_tap = -1;
 
 /* TCP layers not tracked because they are malformed (an invalid flag combination on an
  * unknown tuple is shown as the tracker's bad_flags event instead). */
@@ -941,6 +950,25 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
         proto_item_set_hidden(pi);
 }
 
+/* Whether an event's expert info must be added. Wireshark's expert code costs some 1,100
+ * instructions an info, item or not (a formatted copy of the text, its faked subtree), and
+ * on busy captures most frames have an event. It is skipped only when nothing it does can
+ * be seen: no shown tree, no filter, column or -e on its field or on _ws.expert, no expert
+ * tap (tshark -z expert, the GUI's Expert Information), no Expert column, and the highest
+ * severity so far (the GUI's status bar) already at least its own. */
+static gboolean expert_wanted(packet_info *pinfo, proto_tree *st, int ev) {
+    if (st != NULL) {
+        if (PTREE_DATA(st)->visible || proto_field_is_referenced(st, ei_tcpstate_ev[ev].hf))
+            return TRUE;
+        for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
+            if (hf_ws_expert[i] >= 0 && proto_field_is_referenced(st, hf_ws_expert[i]))
+                return TRUE;
+    }
+    return have_tap_listener(expert_tap) ||
+           (pinfo->cinfo != NULL && pinfo->cinfo->col_first[COL_EXPERT] >= 0) ||
+           (int)expert_get_highest_severity() < TCPSTATE_EI_SEVERITY(tcps_event_severity(ev));
+}
+
 /* The tree; with no tree (tshark -2 second pass) only the expert infos. Strings are
  * formatted only when the tree is shown or a filter, column or -e asks for the field. */
 static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
@@ -974,7 +1002,8 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
          ev = g_bit_nth_lsf((gulong)rec->events, ev)) {
         pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
         proto_item_set_generated(pi);
-        expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
+        if (expert_wanted(pinfo, st, ev))
+            expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
     }
     add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
 }
@@ -1054,7 +1083,14 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 /* ---- Init and cleanup: one tracker per capture file and preference set ---------------- */
 
 static void tcpstate_init(void) {
+    static const char *const ws_expert[G_N_ELEMENTS(hf_ws_expert)] = {
+        "_ws.expert", "_ws.expert.message", "_ws.expert.severity", "_ws.expert.group"};
     tcps_config cfg;
+
+    /* Registered after the handoffs (expert_packet_init): looked up here. */
+    for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
+        hf_ws_expert[i] = proto_registrar_get_id_byname(ws_expert[i]);
+    expert_tap = find_tap_id("expert");
 
     tcps_config_init(&cfg);
     cfg.time_wait_ns = (uint64_t)pref_time_wait_s * G_GUINT64_CONSTANT(1000000000);
@@ -1082,7 +1118,6 @@ static void tcpstate_cleanup(void) {
 
 /* ---- Registration --------------------------------------------------------------------- */
 
-#define TCPSTATE_EI_SEVERITY(sev) ((sev) == 0 ? PI_CHAT : (sev) == 1 ? PI_NOTE : PI_WARN)
 #define TCPSTATE_EI_GROUP(name) (TCPS_EV_##name == TCPS_EV_BAD_FLAGS ? PI_MALFORMED : PI_SEQUENCE)
 
 static void register_fields(void) {
