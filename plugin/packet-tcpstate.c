@@ -974,20 +974,36 @@ static gboolean expert_wanted(packet_info *pinfo, proto_tree *st, int ev) {
 static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
     const tcps_record *rec = &v->info.rec;
     gboolean changed = rec->before[0] != rec->after[0] || rec->before[1] != rec->after[1];
+    gboolean flat = FALSE;
     proto_tree *st = NULL;
     proto_item *pi;
 
     if (tree != NULL) {
         gboolean visible = PTREE_DATA(tree)->visible;
-        proto_item *ti;
+        int ref = proto_registrar_get_nth(proto_tcpstate)->ref_type;
         /* The item's text is read when shown, or for the protocol field itself (-e tcpstate,
-         * a column); a filter on one of its fields only needs the item. */
-        if (visible || proto_registrar_get_nth(proto_tcpstate)->ref_type == HF_REF_TYPE_DIRECT)
-            ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
-                                                summary_string(pinfo->pool, rec));
-        else
-            ti = proto_tree_add_item(tree, proto_tcpstate, tvb, 0, 0, ENC_NA);
-        st = proto_item_add_subtree(ti, ett_tcpstate);
+         * a column); a filter on one of its fields only needs the fields. Wireshark fakes
+         * a protocol item nobody asks for, except at the top of the tree, where this one
+         * is: there it is left out when Wireshark would fake it, no tap reads the tree
+         * (tshark -z io,phs counts the protocol items at the top) and no expert info needs
+         * it; the fields a filter, column or tap asks for then go to the top (flat). */
+        if (visible || ref == HF_REF_TYPE_DIRECT) {
+            st = proto_item_add_subtree(
+                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
+                                               "TCP state: %s", summary_string(pinfo->pool, rec)),
+                ett_tcpstate);
+        } else {
+            flat = PTREE_DATA(tree)->fake_protocols &&
+                   !(union_of_tap_listener_flags() & TL_REQUIRES_PROTO_TREE);
+            for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); flat && ev >= 0 &&
+                                                                    ev < TCPS_EVENT_COUNT;
+                 ev = g_bit_nth_lsf((gulong)rec->events, ev))
+                flat = !expert_wanted(pinfo, tree, ev);
+            st = flat ? tree
+                      : proto_item_add_subtree(
+                            proto_tree_add_item(tree, proto_tcpstate, tvb, 0, 0, ENC_NA),
+                            ett_tcpstate);
+        }
         add_gen_uint(st, hf_tcpstate_conn, tvb, rec->conn_id);
         add_gen_uint(st, hf_tcpstate_sender, tvb, rec->sender);
         add_pair_field(st, hf_tcpstate_states, tvb, pinfo, rec->after, "/", FALSE);
@@ -1000,6 +1016,10 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
     }
     for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
          ev = g_bit_nth_lsf((gulong)rec->events, ev)) {
+        if (flat) { /* nothing to hang an expert info on, and none wanted */
+            add_gen_uint(st, hf_tcpstate_event, tvb, (guint32)ev);
+            continue;
+        }
         pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
         proto_item_set_generated(pi);
         if (expert_wanted(pinfo, st, ev))

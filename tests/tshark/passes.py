@@ -7,6 +7,9 @@ Compares, between `tshark -r CAPTURE` and `tshark -2 -r CAPTURE`:
   1. -T fields with every registered tcpstate field (from tshark -G fields);
   2. the "TCP state" subtrees of the -V output;
   3. the text the plugin appends to the Info column ("[C:... S:...]").
+And, in each pass, that a tree nobody shows has the same fields as a shown one:
+summary lines with a custom column for every tcpstate field, printed alone (the
+tree is built but not shown, as for a display filter) and with -V (shown).
 The plugin computes on the first pass and redraws from stored records on every
 pass, so any difference is a bug. Also fails when the capture has TCP frames
 but no frame has a tcpstate record.
@@ -124,6 +127,17 @@ def compare(what, one, two):
     return False
 
 
+def compare_hidden(what, shown, hidden):
+    if shown == hidden:
+        print("ok   %s: custom columns of every field, tree shown == not shown (%d lines)"
+              % (what, len(shown)))
+        return True
+    print("FAIL %s: custom columns differ between a shown tree (-V) and one nobody sees:" % what)
+    for line in difflib.unified_diff(shown, hidden, "shown", "not shown", lineterm="", n=1):
+        print("     " + line)
+    return False
+
+
 def main(argv):
     if len(argv) != 4:
         sys.exit(__doc__)
@@ -139,14 +153,20 @@ def main(argv):
         fargs += ["-e", f]
     shown = [i for i, f in enumerate(names) if not f.startswith("tcpstate.hindsight.")]
     states, hstates = names.index("tcpstate.states"), names.index("tcpstate.hindsight.states")
+    columns = "gui.column.format:" + ",".join(
+        '"%s","%s"' % c for c in [("No.", "%m"), ("Info", "%i")] +
+        [(f, "%Cus:" + f) for f in names[2:]])
     tables, trees, infos = [], [], []
     for passes in ([], ["-2"]):
         rows = [line.split("\t") for line in tshark(wrapper, plugin, passes + fargs).splitlines()]
         rows = [row + [""] * (len(names) - len(row)) for row in rows]
         tables.append(rows)
-        summary, details = split_summary(tshark(wrapper, plugin, passes + ["-r", capture, "-V", "-P"]))
+        summary, details = split_summary(tshark(wrapper, plugin, passes + [
+            "-r", capture, "-V", "-P", "-T", "tabs", "-o", columns]))
         trees.append(tree_text(details))
         infos.append(info_text("\n".join(summary)))
+        hidden = tshark(wrapper, plugin, passes + ["-r", capture, "-T", "tabs", "-o", columns])
+        ok &= compare_hidden("-2" if passes else "one pass", summary, hidden.splitlines())
 
     one, two = (["\t".join(row[i] for i in shown) for row in t] for t in tables)
     ok &= compare("-T fields tcpstate.*", one, two)
