@@ -955,7 +955,8 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
  * on busy captures most frames have an event. It is skipped only when nothing it does can
  * be seen: no shown tree, no filter, column or -e on its field or on _ws.expert, no expert
  * tap (tshark -z expert, the GUI's Expert Information), no Expert column, and the highest
- * severity so far (the GUI's status bar) already at least its own. */
+ * severity so far (the GUI's status bar) already at least its own (its registered one: a
+ * severity raised in the Expert Info Severity Level preferences is not known here). */
 static gboolean expert_wanted(packet_info *pinfo, proto_tree *st, int ev) {
     if (st != NULL) {
         if (PTREE_DATA(st)->visible || proto_field_is_referenced(st, ei_tcpstate_ev[ev].hf))
