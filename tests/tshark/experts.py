@@ -24,17 +24,9 @@ added: the tap must count it too.
 
 import collections
 import re
-import subprocess
 import sys
 
-
-def tshark(wrapper, plugin, args):
-    cmd = ["sh", wrapper, plugin, "--"] + args
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         universal_newlines=True, check=False)
-    if res.returncode != 0:
-        sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
-    return res.stdout
+from uitest import tshark
 
 
 def event_names(wrapper, plugin):

@@ -21,17 +21,9 @@ checked to be absent in one pass and present on every tracked frame in two.
 
 import difflib
 import re
-import subprocess
 import sys
 
-
-def tshark(wrapper, plugin, args):
-    cmd = ["sh", wrapper, plugin, "--"] + args
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         universal_newlines=True, check=False)
-    if res.returncode != 0:
-        sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
-    return res.stdout
+from uitest import tshark
 
 
 def tcpstate_fields(wrapper, plugin):

@@ -17,19 +17,12 @@ import subprocess
 import sys
 import tempfile
 
+from uitest import tshark
+
 PREFS = ["tcpstate.time_wait", "tcpstate.midstream", "tcpstate.vantage",
          "tcpstate.info_column"]
 ENUMS = {"tcpstate.time_wait": ["off", "linux", "rfc"],
          "tcpstate.vantage": ["unknown", "client", "server"]}
-
-
-def tshark(wrapper, plugin, args):
-    cmd = ["sh", wrapper, plugin, "--"] + args
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         universal_newlines=True, check=False)
-    if res.returncode != 0:
-        sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
-    return res.stdout
 
 
 def check(ok, what, errors):

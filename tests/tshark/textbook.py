@@ -15,8 +15,9 @@ same); a capture without expectations exits 77 (skipped).
 """
 
 import os
-import subprocess
 import sys
+
+from uitest import tshark
 
 SYN, FIN, RST, ACK = 0x02, 0x01, 0x04, 0x10
 
@@ -84,15 +85,6 @@ SCENARIOS = {
 
 FIELDS = ["frame.number", "ip.src", "ipv6.src", "tcp.srcport", "tcp.flags",
           "tcpstate.sender", "tcpstate.states"]
-
-
-def tshark(wrapper, plugin, args):
-    cmd = ["sh", wrapper, plugin, "--"] + args
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         universal_newlines=True, check=False)
-    if res.returncode != 0:
-        sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
-    return res.stdout
 
 
 def read_frames(wrapper, plugin, capture):
