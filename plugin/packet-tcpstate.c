@@ -784,20 +784,37 @@ static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
     *len += n;
 }
 
+/* A text and its length, from a string literal. */
+typedef struct {
+    const char *s;
+    gsize n;
+} tcpstate_text;
+
+#define TCPSTATE_TEXT(lit) {(lit), sizeof(lit) - 1}
+
+/* Both endpoints' states into buf from *n: for each, who[i], then the state before and arrow
+ * if it changed, then the state after ("client FIN_WAIT_1 -> FIN_WAIT_2, server ...").
+ * Inlined: with the callers' constant texts, every copy is a fixed-size move. */
+G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcps_record *rec,
+                                              const tcpstate_text who[2], tcpstate_text arrow) {
+    for (int i = 0; i < 2; i++) {
+        buf_put(buf, n, who[i].s, who[i].n);
+        if (rec->before[i] != rec->after[i]) {
+            buf_put(buf, n, state_name(rec->before[i]), state_name_len(rec->before[i]));
+            buf_put(buf, n, arrow.s, arrow.n);
+        }
+        buf_put(buf, n, state_name(rec->after[i]), state_name_len(rec->after[i]));
+    }
+}
+
 /* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT", in scope. */
 static const char *summary_string(wmem_allocator_t *scope, const tcps_record *rec) {
-    static const char *const who[2] = {"client ", ", server "};
+    static const tcpstate_text who[2] = {TCPSTATE_TEXT("client "), TCPSTATE_TEXT(", server ")};
+    static const tcpstate_text arrow = TCPSTATE_TEXT(" -> ");
     char buf[96];
     gsize n = 0;
 
-    for (int i = 0; i < 2; i++) {
-        buf_put(buf, &n, who[i], strlen(who[i]));
-        if (rec->before[i] != rec->after[i]) {
-            buf_put(buf, &n, state_name(rec->before[i]), state_name_len(rec->before[i]));
-            buf_put(buf, &n, " -> ", 4);
-        }
-        buf_put(buf, &n, state_name(rec->after[i]), state_name_len(rec->after[i]));
-    }
+    put_states(buf, &n, rec, who, arrow);
     buf[n] = '\0';
     return wmem_strdup(scope, buf);
 }
@@ -806,20 +823,14 @@ static const char *summary_string(wmem_allocator_t *scope, const tcps_record *re
  * to the column in one piece: col_append_str() would scan the whole Info text again
  * (g_strlcat), and each piece given to col_append_lstr() costs a g_strlcpy. */
 static void append_info(packet_info *pinfo, const tcps_record *rec) {
-    static const char *const who[2] = {" [C:", " S:"};
+    static const tcpstate_text who[2] = {TCPSTATE_TEXT(" [C:"), TCPSTATE_TEXT(" S:")};
+    static const tcpstate_text arrow = TCPSTATE_TEXT("->");
     char buf[96];
     gsize n = 0;
 
     if (pinfo->cinfo == NULL)
         return;
-    for (int i = 0; i < 2; i++) {
-        buf_put(buf, &n, who[i], i ? 3 : 4);
-        if (rec->before[i] != rec->after[i]) {
-            buf_put(buf, &n, state_name(rec->before[i]), state_name_len(rec->before[i]));
-            buf_put(buf, &n, "->", 2);
-        }
-        buf_put(buf, &n, state_name(rec->after[i]), state_name_len(rec->after[i]));
-    }
+    put_states(buf, &n, rec, who, arrow);
     buf_put(buf, &n, "]", 2); /* with its terminating NUL */
     col_append_lstr(pinfo->cinfo, COL_INFO, buf, COL_ADD_LSTR_TERMINATOR);
     col_set_fence(pinfo->cinfo, COL_INFO);
@@ -957,14 +968,12 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
  * tap (tshark -z expert, the GUI's Expert Information), no Expert column, and the highest
  * severity so far (the GUI's status bar) already at least its own (its registered one: a
  * severity raised in the Expert Info Severity Level preferences is not known here). */
-static gboolean expert_wanted(packet_info *pinfo, proto_tree *st, int ev) {
-    if (st != NULL) {
-        if (PTREE_DATA(st)->visible || proto_field_is_referenced(st, ei_tcpstate_ev[ev].hf))
+static gboolean expert_wanted(packet_info *pinfo, proto_tree *tree, int ev) {
+    if (referenced(tree, ei_tcpstate_ev[ev].hf))
+        return TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
+        if (hf_ws_expert[i] >= 0 && referenced(tree, hf_ws_expert[i]))
             return TRUE;
-        for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
-            if (hf_ws_expert[i] >= 0 && proto_field_is_referenced(st, hf_ws_expert[i]))
-                return TRUE;
-    }
     return have_tap_listener(expert_tap) ||
            (pinfo->cinfo != NULL && pinfo->cinfo->col_first[COL_EXPERT] >= 0) ||
            (int)expert_get_highest_severity() < TCPSTATE_EI_SEVERITY(tcps_event_severity(ev));
@@ -975,10 +984,15 @@ static gboolean expert_wanted(packet_info *pinfo, proto_tree *st, int ev) {
 static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
     const tcps_record *rec = &v->info.rec;
     gboolean changed = rec->before[0] != rec->after[0] || rec->before[1] != rec->after[1];
+    guint32 experts = 0; /* events whose expert info is wanted (expert_wanted) */
     gboolean flat = FALSE;
     proto_tree *st = NULL;
     proto_item *pi;
 
+    for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
+         ev = g_bit_nth_lsf((gulong)rec->events, ev))
+        if (expert_wanted(pinfo, tree, ev))
+            experts |= (guint32)TCPS_EVENT_BIT(ev);
     if (tree != NULL) {
         gboolean visible = PTREE_DATA(tree)->visible;
         int ref = proto_registrar_get_nth(proto_tcpstate)->ref_type;
@@ -994,12 +1008,8 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
                                                "TCP state: %s", summary_string(pinfo->pool, rec)),
                 ett_tcpstate);
         } else {
-            flat = PTREE_DATA(tree)->fake_protocols &&
+            flat = PTREE_DATA(tree)->fake_protocols && experts == 0 &&
                    !(union_of_tap_listener_flags() & TL_REQUIRES_PROTO_TREE);
-            for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); flat && ev >= 0 &&
-                                                                    ev < TCPS_EVENT_COUNT;
-                 ev = g_bit_nth_lsf((gulong)rec->events, ev))
-                flat = !expert_wanted(pinfo, tree, ev);
             st = flat ? tree
                       : proto_item_add_subtree(
                             proto_tree_add_item(tree, proto_tcpstate, tvb, 0, 0, ENC_NA),
@@ -1023,7 +1033,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
         }
         pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
         proto_item_set_generated(pi);
-        if (expert_wanted(pinfo, st, ev))
+        if (experts & TCPS_EVENT_BIT(ev))
             expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
     }
     add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
