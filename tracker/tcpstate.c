@@ -2003,6 +2003,17 @@ uint64_t tcps_time_wait_ns(const tcps_tracker *t)
     return t ? t->cfg.time_wait_ns : 0;
 }
 
+int tcps_state_at(const tcps_tracker *t, int state, uint64_t *entered_ns, uint64_t at_ns)
+{
+    uint64_t tw = tcps_time_wait_ns(t);
+    if (state == TCPS_TIME_WAIT && tw && at_ns && *entered_ns <= UINT64_MAX - tw &&
+        at_ns >= *entered_ns + tw) {
+        *entered_ns += tw;
+        return TCPS_CLOSED;
+    }
+    return state;
+}
+
 int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_info *out)
 {
     memset(out, 0, sizeof(*out));
@@ -2027,11 +2038,7 @@ int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_in
         out->cert[k] = p->cert;
         out->entered[k] = p->entered;
         out->entered_ns[k] = c->base_ns + (uint64_t)p->entered_ms * 1000000u;
-        if (p->state == TCPS_TIME_WAIT && t->cfg.time_wait_ns && now_ns &&
-            now_ns >= out->entered_ns[k] + t->cfg.time_wait_ns) {
-            out->state[k] = TCPS_CLOSED;
-            out->entered_ns[k] += t->cfg.time_wait_ns;
-        }
+        out->state[k] = (uint8_t)tcps_state_at(t, p->state, &out->entered_ns[k], now_ns);
     }
     return 1;
 }

@@ -208,6 +208,15 @@ int tcps_conn_get(const tcps_tracker *t, size_t i, uint64_t now_ns, tcps_conn_in
 /* The TIME_WAIT timer (2*MSL) the tracker was configured with; 0 = none. */
 uint64_t tcps_time_wait_ns(const tcps_tracker *t);
 
+/* An endpoint's state as of capture time at_ns, given that it entered state
+ * at *entered_ns (both absolute capture times) and no later segment of its
+ * connection came before at_ns: TIME_WAIT becomes CLOSED once the configured
+ * 2*MSL timer ran out (RFC 9293 3.10.8), and *entered_ns is then the moment
+ * it ran out. Returns the state (state itself when nothing expired, and for
+ * at_ns 0 = no time). The one place the timer rule lives: tcps_conn_get()
+ * and the plugin's connection table ask it. */
+int tcps_state_at(const tcps_tracker *t, int state, uint64_t *entered_ns, uint64_t at_ns);
+
 /* Hindsight: each endpoint's best-known state just before and just after
  * frame `frame` of connection conn_id, given every segment fed so far; call it
  * once the whole capture was fed. Later segments can show that an earlier one
