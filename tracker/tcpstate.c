@@ -1844,6 +1844,7 @@ static inline uint32_t tcps__rel_us(const tcps__conn *c, uint64_t ns)
  * ends are ESTABLISHED and no FIN is in flight. It does what tcps_process()
  * does for such a segment (tcps__between() has nothing to do, no state
  * moves, tcps__deliver() has no effect), in the same order. */
+#ifndef TCPS_NO_FAST_PATH
 static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
                        const tcps_segment *s, tcps_record *out)
 {
@@ -1921,6 +1922,7 @@ static void tcps__fast(tcps_tracker *t, tcps__conn *c, uint32_t id, int sender,
     tcps__entry_at(t, c->log_tail - 1)->bits |=
         (uint8_t)((ack_syn ? TCPS__E_ACK_SYN_ORD : 0) | (ack_fin ? TCPS__E_ACK_FIN_ORD : 0));
 }
+#endif
 
 /* tcps_process() for everything but the fast path (tcps__fast()): h, found
  * and sender as tcps__find() gave them. */
@@ -1985,6 +1987,7 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
     int sender = -1;
     uint64_t h = tcps__hash_seg(seg);
     uint64_t found = tcps__find(t, seg, h, &sender);
+#ifndef TCPS_NO_FAST_PATH /* -DTCPS_NO_FAST_PATH: every segment takes the general path */
     if (found && (seg->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST | TCPS_ACK)) == TCPS_ACK) {
         uint32_t id = (uint32_t)found - 1;
         tcps__conn *c = tcps__conn_at(t, id);
@@ -1995,6 +1998,7 @@ int tcps_process(tcps_tracker *t, const tcps_segment *seg, tcps_record *out)
             return 1;
         }
     }
+#endif
     return tcps__process(t, seg, out, h, found, sender);
 }
 
