@@ -5,6 +5,12 @@
  * (sender of the first SYN) and of the server, before and after that segment,
  * how sure the tracker is of each, and the typed events of the segment.
  * No I/O, no Wireshark, no aborts: any input gives a record or "not tracked".
+ *
+ * The implementation, a file per concern (tcps_internal.h says more):
+ * names.c (names), diagram.c (the RFC 9293 diagram as a table; every state
+ * change goes through it), conn_table.c (connections and their lookup),
+ * segment.c (the state machine of one segment), hindsight.c (the log and its
+ * replay), process.c (tcps_process() and the connection queries).
  */
 #ifndef TCPSTATE_H
 #define TCPSTATE_H
