@@ -255,7 +255,8 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
     int ack_syn = acks && !S->has_ack_syn_ord && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
     int ack_fin = acks && !S->has_ack_fin_ord && R->has_fin &&
                   TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
-    int changed = memcmp(r->before, r->after, 2) != 0 || memcmp(r->ended_before, r->ended, 2);
+    int changed = r->before[0] != r->after[0] || r->before[1] != r->after[1] ||
+                  r->ended_before[0] != r->ended[0] || r->ended_before[1] != r->ended[1];
     if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !ack_syn && !ack_fin && !changed &&
         !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
         return;
