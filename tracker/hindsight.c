@@ -241,6 +241,45 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
 
 /* Keeps the segments a replay needs: SYN, FIN, RST, the first ACK covering
  * the peer's SYN or FIN, and any that changed a state. */
+/* The marks of S's ACK in s: its first covering R's SYN, its first covering
+ * R's FIN (an RST's ACK field acknowledges nothing). */
+static TCPS__HOT uint8_t tcps__ack_marks(const tcps__peer *S, const tcps__peer *R,
+                                         const tcps_segment *s)
+{
+    uint8_t m = 0;
+    if (!(s->flags & TCPS_ACK) || (s->flags & TCPS_RST))
+        return 0;
+    if (!S->has_ack_syn_ord && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn))
+        m |= TCPS__E_ACK_SYN_ORD;
+    if (!S->has_ack_fin_ord && R->has_fin && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1))
+        m |= TCPS__E_ACK_FIN_ORD;
+    return m;
+}
+
+/* Marks the entry just logged, and notes that S has one with those marks. */
+static TCPS__HOT void tcps__log_marks(tcps_tracker *t, const tcps__conn *c, tcps__peer *S,
+                                      uint8_t marks)
+{
+    if (marks & TCPS__E_ACK_SYN_ORD)
+        S->has_ack_syn_ord = 1;
+    if (marks & TCPS__E_ACK_FIN_ORD)
+        S->has_ack_fin_ord = 1;
+    tcps__entry_at(t, c->log_tail - 1)->bits |= marks;
+}
+
+void tcps__log_ack(tcps_tracker *t, tcps__ctx *x)
+{
+    tcps__conn *c = x->c;
+    c->hs_valid = 0;
+    if (c->hs_overflow)
+        return;
+    int sender = x->snd == &c->p[TCPS_SERVER];
+    tcps__coverage(t, c, x->id, !sender, x->seg, 1);
+    uint8_t marks = tcps__ack_marks(x->snd, x->rcv, x->seg);
+    if (marks && tcps__log_add(t, c, x->seg, sender) >= 0)
+        tcps__log_marks(t, c, x->snd, marks);
+}
+
 void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
 {
     tcps__conn *c = x->c;
@@ -251,13 +290,10 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
     if (c->hs_overflow)
         return;
     tcps__evidence(t, x);
-    int acks = (s->flags & TCPS_ACK) && !(s->flags & TCPS_RST);
-    int ack_syn = acks && !S->has_ack_syn_ord && R->has_isn && TCPS__SEQ_GT(s->ack, R->isn);
-    int ack_fin = acks && !S->has_ack_fin_ord && R->has_fin &&
-                  TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1);
+    uint8_t acked = tcps__ack_marks(S, R, s);
     int changed = r->before[0] != r->after[0] || r->before[1] != r->after[1] ||
                   r->ended_before[0] != r->ended[0] || r->ended_before[1] != r->ended[1];
-    if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !ack_syn && !ack_fin && !changed &&
+    if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !acked && !changed &&
         !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
         return;
     if (tcps__log_add(t, c, s, sender) < 0)
@@ -286,15 +322,7 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
                                                                          : 0;
         marks |= (uint8_t)(v << TCPS__E_RST_SHIFT);
     }
-    if (ack_syn) {
-        marks |= TCPS__E_ACK_SYN_ORD;
-        S->has_ack_syn_ord = 1;
-    }
-    if (ack_fin) {
-        marks |= TCPS__E_ACK_FIN_ORD;
-        S->has_ack_fin_ord = 1;
-    }
-    tcps__entry_at(t, c->log_tail - 1)->bits |= marks;
+    tcps__log_marks(t, c, S, marks | acked);
 }
 
 static void tcps__entry_seg(const tcps_tracker *t, const tcps__conn *c, const tcps__item *e,
@@ -380,7 +408,7 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
         x.tl = st->x;
         x.at = best_after;
         x.pos = 2;
-        tcps__deliver(&x);
+        tcps__replay_deliver(&x);
     }
 }
 
@@ -432,17 +460,9 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
             if (x.ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)) /* states set, not moved */
                 h->hs_init[TCPS_CLIENT] = h->hs_init[TCPS_SERVER] = TCPS_ESTABLISHED;
         }
-        tcps__between(t, &x);
-        x.pos = 1;
-        if (tcps__bad_flags(seg.flags))
-            continue;
-        if (tcps__send(&x)) {
-            if (st.after[i])
-                st.pending[i] = 1;
-            else if (!(e->bits & TCPS__E_LOST))
-                tcps__deliver(&x);
-        }
-        tcps__bookkeep(&x);
+        if (tcps__replay_segment(t, &x, !st.after[i] && !(e->bits & TCPS__E_LOST)) &&
+            st.after[i])
+            st.pending[i] = 1;
     }
     tcps__replay_due(&st, UINT32_MAX);
     return r.hs_overflow ? -1 : 0;

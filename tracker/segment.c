@@ -261,7 +261,7 @@ static TCPS__HOT void tcps__sender_acks(tcps__ctx *x)
 }
 
 /* ---- the receiver: R takes the segment (delivery assumed) ---- */
-void tcps__deliver(tcps__ctx *x)
+static TCPS__HOT void tcps__deliver(tcps__ctx *x)
 {
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
@@ -345,7 +345,7 @@ static void tcps__pending_fin(tcps__ctx *x, tcps__peer *F)
 }
 
 /* Timers and in-flight SYNs and FINs between the previous segment and this one. */
-void tcps__between(const tcps_tracker *t, tcps__ctx *x)
+static void tcps__between(const tcps_tracker *t, tcps__ctx *x)
 {
     for (int i = 0; i < 2; i++) {
         tcps__peer *p = &x->c->p[i];
@@ -372,7 +372,7 @@ static TCPS__HOT uint32_t tcps__seg_hash(const tcps_segment *s)
     return (uint32_t)(h ^ (h >> 32));
 }
 
-void tcps__bookkeep(tcps__ctx *x)
+static TCPS__HOT void tcps__bookkeep(tcps__ctx *x)
 {
     tcps__peer *S = x->snd;
     const tcps_segment *s = x->seg;
@@ -391,7 +391,7 @@ void tcps__bookkeep(tcps__ctx *x)
 
 /* The same segment captured twice: identical, within a millisecond (a
  * retransmission waits at least an RTO; pure ACKs repeat legitimately). */
-static int tcps__is_duplicate(const tcps__ctx *x)
+static TCPS__HOT int tcps__is_duplicate(const tcps__ctx *x)
 {
     const tcps__peer *S = x->snd;
     const tcps_segment *s = x->seg;
@@ -481,7 +481,7 @@ static TCPS__HOT void tcps__data_after_fin(tcps__ctx *x)
 
 /* The sender's side of one well-formed segment. Returns 1 if the receiver's
  * side is still to do (everything but an RST, which does both). */
-int tcps__send(tcps__ctx *x)
+static TCPS__HOT int tcps__send(tcps__ctx *x)
 {
     const tcps_segment *seg = x->seg;
     uint8_t f = seg->flags;
@@ -524,14 +524,12 @@ static TCPS__HOT void tcps__take(tcps__ctx *x)
     tcps__bookkeep(x);
 }
 
-/* The record's events, the connection's, and the hindsight log. */
-static TCPS__HOT void tcps__finish(tcps_tracker *t, tcps__ctx *x, tcps_record *out)
+/* The record's events and the connection's. */
+static TCPS__HOT void tcps__finish(tcps__ctx *x, tcps_record *out)
 {
     out->events = x->ev;
     x->c->events |= (uint32_t)x->ev;
     x->c->last_frame = x->seg->frame;
-    if (t->cfg.hindsight)
-        tcps__log(t, x, out);
 }
 
 void tcps__segment(tcps_tracker *t, tcps__ctx *x, int bad, tcps_record *out)
@@ -553,7 +551,9 @@ void tcps__segment(tcps_tracker *t, tcps__ctx *x, int bad, tcps_record *out)
     if (!tcps__established(out->before, out->ended_before) &&
         tcps__established(out->after, out->ended) && !(x->ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)))
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_COMPLETE);
-    tcps__finish(t, x, out);
+    tcps__finish(x, out);
+    if (t->cfg.hindsight)
+        tcps__log(t, x, out);
 }
 
 /* The fast path: an ACK without SYN, FIN or RST while both ends are
@@ -574,5 +574,28 @@ void tcps__fast(tcps_tracker *t, tcps__ctx *x, tcps_record *out)
     tcps__probes(x);
     tcps__bookkeep(x);
     tcps__fill(x, out);
-    tcps__finish(t, x, out);
+    tcps__finish(x, out);
+    if (t->cfg.hindsight)
+        tcps__log_ack(t, x);
+}
+
+int tcps__replay_segment(const tcps_tracker *t, tcps__ctx *x, int deliver)
+{
+    int rest = 0;
+    tcps__between(t, x);
+    x->pos = 1;
+    if (tcps__bad_flags(x->seg->flags))
+        return 0;
+    if (tcps__send(x)) {
+        rest = 1;
+        if (deliver)
+            tcps__deliver(x);
+    }
+    tcps__bookkeep(x);
+    return rest;
+}
+
+void tcps__replay_deliver(tcps__ctx *x)
+{
+    tcps__deliver(x);
 }

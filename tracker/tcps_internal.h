@@ -350,12 +350,12 @@ uint32_t tcps__get_after(const tcps_tracker *t, const tcps__conn *c, uint32_t id
 /* One segment of an existing or new connection (x->c, x->snd, x->rcv set). */
 int tcps__bad_flags(uint8_t f);
 void tcps__pickup(tcps__ctx *x);
-void tcps__between(const tcps_tracker *t, tcps__ctx *x);
-/* The sender's side of a well-formed segment; 1 if the receiver's side
- * (tcps__deliver()) is still to do. */
-int tcps__send(tcps__ctx *x);
-void tcps__deliver(tcps__ctx *x);
-void tcps__bookkeep(tcps__ctx *x);
+/* A replayed segment (hindsight.c): what happened since the previous one,
+ * its sender's side, and its receiver's if deliver. Returns 1 if its
+ * receiver's side is to do (later, by tcps__replay_deliver(), unless it was
+ * delivered now). */
+int tcps__replay_segment(const tcps_tracker *t, tcps__ctx *x, int deliver);
+void tcps__replay_deliver(tcps__ctx *x);
 /* The general path of tcps_process() for a segment of x->c, and the fast
  * path for an ACK between two ESTABLISHED ends (see segment.c). */
 void tcps__segment(tcps_tracker *t, tcps__ctx *x, int bad, tcps_record *out);
@@ -367,5 +367,8 @@ void tcps__point_add(tcps__ctx *x, const tcps__peer *p);
 
 /* Keeps what the replay needs of the segment x just processed (record r). */
 void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r);
+/* The same for the fast path (segment.c): an ACK without SYN, FIN or RST that
+ * moved no state, with no retransmission among its events. */
+void tcps__log_ack(tcps_tracker *t, tcps__ctx *x);
 
 #endif /* TCPS_INTERNAL_H */
