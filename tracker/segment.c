@@ -273,7 +273,7 @@ static TCPS__HOT void tcps__deliver(tcps__ctx *x)
      * next segment shows (tcps__between()), with what it acknowledged. */
     int defer = x->far && R == &x->c->p[x->far - 1] && (f & TCPS_FIN) && S->has_fin &&
                 !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) &&
-                R->state >= TCPS_SYN_RECEIVED;
+                TCPS__SYNCHRONIZED(R->state);
     if ((f & TCPS_SYN) && !(f & TCPS_ACK) && R->state == TCPS_SYN_SENT && S->has_isn &&
         !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)))
         tcps__receive(x, R, IN_RCV_SYN, TCPS__PROOF_SYN); /* SYNs crossed */
@@ -298,7 +298,7 @@ static TCPS__HOT void tcps__deliver(tcps__ctx *x)
     if ((f & TCPS_FIN) && S->has_fin && (x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) == 0) {
         if (R->state == TCPS_FIN_WAIT_1 && !tcps__acks_fin(R, s))
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
-        if (R->state < TCPS_SYN_RECEIVED)
+        if (!TCPS__SYNCHRONIZED(R->state))
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
         else
             tcps__receive(x, R, IN_RCV_FIN, TCPS__PROOF_FIN);
