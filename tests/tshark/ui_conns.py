@@ -17,12 +17,14 @@ Expectations, none taken from the plugin's output:
 
 import os
 import re
-import struct
 import sys
 import tempfile
 
 import textbook
 import uitest
+
+sys.path.insert(0, os.path.join(uitest.HERE, "..", "lib"))
+import pcapfile  # noqa: E402  (tests/lib/pcapfile.py: the one pcap reader and writer)
 
 ROW = re.compile(r"^(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(-|[\d.]+ #\d+|#\d+)\s+"
                  r"(-|[\d.]+ #\d+|#\d+)\s+(\S+)$")
@@ -141,13 +143,8 @@ def append_copy_of_last(src, dst, seconds):
         data = f.read()
     if data[:4] != b"\xd4\xc3\xb2\xa1":
         sys.exit("FAIL: %s is not a little-endian classic pcap" % src)
-    off, last = 24, None
-    while off + 16 <= len(data):
-        incl = struct.unpack_from("<I", data, off + 8)[0]
-        last = off
-        off += 16 + incl
-    sec, usec, incl, orig = struct.unpack_from("<IIII", data, last)
-    rec = struct.pack("<IIII", sec + seconds, usec, incl, orig) + data[last + 16:last + 16 + incl]
+    last = list(pcapfile.packets(data))[-1]
+    rec = pcapfile.record(last.data, last.time_ns + seconds * 10**9, last.orig_len)
     with open(dst, "wb") as f:
         f.write(data + rec)
 
