@@ -133,14 +133,19 @@ class Writer:
         self.close()
 
 
+RECORD_HEADER = struct.Struct("<IIII")
+
+
 def record(data, time_ns, orig_len=None, nano=False):
     """The bytes of one record of a little-endian classic pcap file."""
     sec, ns = divmod(time_ns, 10**9)
-    return struct.pack("<IIII", sec, ns if nano else ns // 1000, len(data),
-                       len(data) if orig_len is None else orig_len) + data
+    return RECORD_HEADER.pack(sec, ns if nano else ns // 1000, len(data),
+                              len(data) if orig_len is None else orig_len) + data
 
 
 ETH_C2S = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
+IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
+TCP_HEADER = struct.Struct("!HHIIBBHHH")
 
 
 def ipv4_bytes(a):
@@ -153,10 +158,9 @@ def eth_ipv4_tcp(src, dst, sport, dport, flags, seq, ack, payload=0, win=65535, 
     """(bytes, full length) of an Ethernet/IPv4/TCP frame whose IP length claims `payload`
     bytes of data after the headers; only the headers are returned (zero checksums, DF,
     TTL 64, the same two MACs for both directions)."""
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      doff << 4, flags, win, 0, 0) + options
+    tcp = TCP_HEADER.pack(sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, doff << 4, flags,
+                          win, 0, 0) + options
     iplen = 20 + len(tcp) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, iplen, 0, 0x4000, 64, 6, 0, ipv4_bytes(src),
-                     ipv4_bytes(dst))
+    ip = IPV4_HEADER.pack(0x45, 0, iplen, 0, 0x4000, 64, 6, 0, ipv4_bytes(src), ipv4_bytes(dst))
     data = ETH_C2S + ip + tcp
     return data, len(data) + payload
