@@ -1,14 +1,17 @@
 """Checks that a scenario's run shows what the scenario is meant to show (the capture's
 segments, the tracepoint's order, the end states against ss); a run with a problem is
-retried (pcaps/gen/gen.py).  The check_* functions that take a connection index return a
-function of the capture's connections (segments.pcap_conns), for Scenario(checks=...).
+retried (pcaps/gen/gen.py).  Scenario(checks=...) holds functions of the capture's
+connections (segments.pcap_conns) returning a list of problems: check_flags_sequence,
+check_fin_ack_together, check_tfo_data_in_syn and check_nconns make one; check_count,
+check_prefix, check_idle_gap and check_out_of_order take the connections themselves
+(scenarios.py wraps them in a lambda).
 """
 import re
 
 from netns import ADDR, side_of
 from segments import fin_acked_by_peer_fin
-from tracing import SS_NAME
 from testlib import truth
+from tracing import SS_NAME
 
 
 def check_flags_sequence(conn_idx, wanted):
