@@ -23,7 +23,6 @@ try:
     from scapy.layers.inet import ICMP, IP, TCP
     from scapy.layers.inet6 import ICMPv6DestUnreach, IPv6
     from scapy.layers.l2 import GRE, Ether
-    from scapy.utils import PcapWriter
 except ImportError:
     SYS_PY = "/usr/bin/python3"
     if os.environ.get("TCPS_CRAFT_REEXEC") != "1" and os.path.exists(SYS_PY) and \
@@ -31,6 +30,8 @@ except ImportError:
         os.environ["TCPS_CRAFT_REEXEC"] = "1"
         os.execv(SYS_PY, [SYS_PY, os.path.abspath(__file__)] + sys.argv[1:])
     sys.exit("craft: needs scapy (Debian: apt-get install python3-scapy)")
+
+from testlib import pcapfile, truth  # noqa: E402  (tests/lib: the pcap writer, the truth format)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.dirname(HERE)
@@ -61,8 +62,7 @@ class Flow:
         self.rcv_nxt = [None, None]
 
     def ep(self, who):
-        a = self.addr[who]
-        return ("[%s]:%d" if self.v6 else "%s:%d") % (a, self.port[who])
+        return truth.endpoint(self.addr[who], self.port[who])
 
     def seg(self, who, flags, data=b"", seq=None, ack=None, advance=True, opts=None):
         """The IP datagram of a segment from `who`.  seq/ack default to SND.NXT
@@ -109,12 +109,9 @@ class Capture:
         return len(self.frames)
 
     def write(self, path):
-        w = PcapWriter(path, linktype=1, sync=True)
-        for t, fr in self.frames:
-            p = fr.__class__(bytes(fr))
-            p.time = t / 1000000.0
-            w.write(p)
-        w.close()
+        with pcapfile.Writer(path) as w:
+            for t, fr in self.frames:
+                w.write(bytes(fr), t * 1000)
 
 
 def http_req(n):
@@ -159,28 +156,24 @@ def close_client_first(cap, f, tag=""):
 # Truth files.
 
 class Truth:
+    """A truth file's connections and notes (tests/lib/truth.py writes the format)."""
+
     def __init__(self, name, vantage="middle"):
         self.name = name
-        self.lines = ["# tcpstate truth v1", "scenario " + name, "vantage " + vantage,
-                      "generator python3 pcaps/gen/craft.py " + name]
+        self.vantage = vantage
+        self.conns = []
         self.notes = []
-        self.n = 0
 
     def conn(self, f, client_states, server_states):
-        self.n += 1
-        n = self.n
-        self.lines += ["conn %d client %s server %s" % (n, f.ep(C), f.ep(S)),
-                       "states %d client %s" % (n, " ".join(client_states)),
-                       "states %d server %s" % (n, " ".join(server_states)),
-                       "end %d client %s" % (n, client_states[-1]),
-                       "end %d server %s" % (n, server_states[-1])]
-        return n
+        self.conns.append((f.ep(C), f.ep(S), client_states, server_states))
+        return len(self.conns)
 
     def note(self, text):
-        self.notes.append("note " + text)
+        self.notes.append(text)
 
     def text(self):
-        return "\n".join(self.lines + self.notes) + "\n"
+        return truth.text(self.name, self.vantage, "python3 pcaps/gen/craft.py " + self.name,
+                          self.conns, self.notes)
 
 
 NORMAL_C = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"]

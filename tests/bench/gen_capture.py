@@ -17,39 +17,28 @@ length recorded), so the files stay small; addresses are in 10.0.0.0/8.
 Deterministic.
 """
 
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pcapfile  # noqa: E402  (tests/lib/pcapfile.py: the one pcap writer)
 
 SNAP = 54
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
-ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
 
 
-def ip_bytes(n):
-    return struct.pack("!I", n)
+class Writer(pcapfile.Writer):
+    """A capture cut to the headers whose segments are 10 microseconds apart."""
 
-
-class Writer:
     def __init__(self, path):
-        self.f = open(path, "wb", buffering=1 << 20)
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAP, 1))
+        super().__init__(path, snaplen=SNAP)
         self.t = 1_700_000_000 * 1_000_000  # microseconds
-        self.frames = 0
 
     def seg(self, src, dst, sport, dport, flags, seq, ack, length=0, win=65535):
         self.t += 10
-        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + length, 0, 0x4000, 64, 6, 0,
-                          ip_bytes(src), ip_bytes(dst))
-        tcph = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                           0x50, flags, win, 0, 0)
-        frame = ETH + iph + tcph
-        self.f.write(struct.pack("<IIII", self.t // 1_000_000, self.t % 1_000_000,
-                                 len(frame), 14 + 40 + length))
-        self.f.write(frame)
-        self.frames += 1
-
-    def close(self):
-        self.f.close()
+        frame, full = pcapfile.eth_ipv4_tcp(src, dst, sport, dport, flags, seq, ack,
+                                            payload=length, win=win)
+        self.write(frame, self.t * 1000, full)
 
 
 def lifecycle(k):

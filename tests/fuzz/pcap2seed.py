@@ -14,6 +14,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pcapfile  # noqa: E402  (tests/lib/pcapfile.py: the one pcap/pcapng reader)
+
 MAX_RECORDS = 400
 # name: (config byte, query byte); see the header comment of fuzz_tracker.c.
 CONFIGS = {
@@ -26,57 +29,6 @@ FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 # Keys of fuzz_tuple() with two distinct hosts and non-zero ports distinct.
 KEYS = {4: [h << 3 | p for h in range(4) for p in range(5)]}
 KEYS[6] = [0x40 | k for k in KEYS[4]]
-
-
-def packets(data):
-    """(linktype, time_ns, bytes) of each packet of a pcap or pcapng file."""
-    if len(data) < 24:
-        return
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        le = magic[0] in (0xD4, 0x4D)
-        e = "<" if le else ">"
-        nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-        linktype = struct.unpack(e + "I", data[20:24])[0] & 0x0FFFFFFF
-        off = 24
-        while off + 16 <= len(data):
-            sec, frac, incl, _orig = struct.unpack(e + "IIII", data[off:off + 16])
-            off += 16
-            yield linktype, sec * 10**9 + (frac if nano else frac * 1000), data[off:off + incl]
-            off += incl
-    elif magic == b"\x0a\x0d\x0d\x0a":
-        yield from pcapng_packets(data)
-
-
-def pcapng_packets(data):
-    off, e, ifaces = 0, "<", []
-    while off + 12 <= len(data):
-        btype = struct.unpack(e + "I", data[off:off + 4])[0]
-        if btype == 0x0A0D0D0A:
-            e = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
-            ifaces = []
-        blen = struct.unpack(e + "I", data[off + 4:off + 8])[0]
-        if blen < 12 or off + blen > len(data):
-            return
-        body = data[off + 8:off + blen - 4]
-        if btype == 1 and len(body) >= 8:
-            ifaces.append([struct.unpack(e + "H", body[:2])[0], 6])
-            opt = 8
-            while opt + 4 <= len(body):
-                code, olen = struct.unpack(e + "HH", body[opt:opt + 4])
-                if code == 0:
-                    break
-                if code == 9 and olen >= 1:
-                    ifaces[-1][1] = body[opt + 4]
-                opt += 4 + (olen + 3) // 4 * 4
-        elif btype == 6 and len(body) >= 20:
-            ifid, hi, lo, caplen = struct.unpack(e + "IIII", body[:16])
-            if ifid < len(ifaces):
-                lt, res = ifaces[ifid]
-                ts = hi << 32 | lo
-                ns = ts * 10**9 // (10**res) if not res & 0x80 else ts * 10**9 >> (res & 0x7F)
-                yield lt, ns, body[20:20 + caplen]
-        off += blen
 
 
 def l3(linktype, pkt):
@@ -159,7 +111,8 @@ def records(path):
         data = f.read()
     conns, ends, out = {}, {}, []
     now, t0 = 10**9, None  # header start time: 1 s, at the first packet
-    for linktype, t, pkt in packets(data):
+    for p in pcapfile.packets(data):
+        linktype, t, pkt = p.linktype, p.time_ns, p.data
         t0 = t if t0 is None else t0
         t = t - t0 + 10**9
         got = l3(linktype, pkt)

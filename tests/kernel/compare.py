@@ -37,6 +37,10 @@ import shlex
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import truth as truthfile  # noqa: E402  (tests/lib/truth.py: the one truth file reader)
+from truth import norm_ep, norm_state  # noqa: E402
+
 FIELDS = ["frame.number", "tcpstate.conn", "tcpstate.client.endpoint",
           "tcpstate.server.endpoint", "tcpstate.prev_states", "tcpstate.states"]
 
@@ -47,71 +51,8 @@ def field_names(hindsight):
     return [FIELDS[0]] + [f.replace("tcpstate.", "tcpstate.hindsight.", 1) for f in FIELDS[1:]]
 
 
-STATE_ALIASES = {"SYN_RCVD": "SYN_RECEIVED", "SYN_RECV": "SYN_RECEIVED", "FIN_WAIT1": "FIN_WAIT_1",
-                 "FIN_WAIT2": "FIN_WAIT_2", "CLOSE": "CLOSED", "TIMEWAIT": "TIME_WAIT"}
-
-
-def norm_state(s):
-    s = s.strip().upper().replace("-", "_").replace(" ", "_")
-    return STATE_ALIASES.get(s, s)
-
-
-def norm_ep(s):
-    return s.strip().lower()
-
-
 class InputError(Exception):
     pass
-
-
-def strip_comment(line):
-    i = line.find("#")
-    return line if i < 0 else line[:i]
-
-
-def read_truth(path):
-    t = {"scenario": os.path.basename(path).rsplit(".", 1)[0], "conns": {}, "order": []}
-    with open(path) as f:
-        lines = f.read().splitlines()
-    if not lines or not lines[0].startswith("# tcpstate truth v1"):
-        raise InputError("%s: not a tcpstate truth v1 file" % path)
-    for n, raw in enumerate(lines[1:], 2):
-        if raw.startswith("note ") or raw.strip() == "":
-            continue
-        line = strip_comment(raw).split()
-        if not line:
-            continue
-        kw = line[0]
-        try:
-            if kw == "scenario":
-                t["scenario"] = line[1]
-            elif kw in ("vantage", "generator"):
-                t[kw] = " ".join(line[1:])
-            elif kw == "conn":
-                i = int(line[1])
-                if line[2] != "client" or line[4] != "server":
-                    raise ValueError
-                t["conns"][i] = {"client": norm_ep(line[3]), "server": norm_ep(line[5]),
-                                 "states": {}, "end": {}}
-                t["order"].append(i)
-            elif kw in ("states", "end"):
-                i, role = int(line[1]), line[2]
-                if role not in ("client", "server") or i not in t["conns"]:
-                    raise ValueError
-                vals = [norm_state(s) for s in line[3:]]
-                if kw == "end":
-                    if len(vals) != 1:
-                        raise ValueError
-                    vals = vals[0]
-                t["conns"][i][kw][role] = vals
-            # unknown keywords are ignored (forward compatibility)
-        except (ValueError, IndexError):
-            raise InputError("%s:%d: cannot parse: %s" % (path, n, raw))
-    for i, c in t["conns"].items():
-        for role in ("client", "server"):
-            if role not in c["states"] or role not in c["end"]:
-                raise InputError("%s: conn %d lacks states/end for the %s" % (path, i, role))
-    return t
 
 
 def tshark_cmd():
@@ -303,7 +244,7 @@ def main(argv):
         print("       compare.py --fields [--hindsight]", file=sys.stderr)
         return 2
     try:
-        truth = read_truth(args[0])
+        truth = truthfile.read(args[0])
         src = args[1]
         if src == "-":
             text = sys.stdin.read()
@@ -313,7 +254,7 @@ def main(argv):
             with open(src) as f:
                 text = f.read()
         conns = read_fields(text, names)
-    except (InputError, OSError) as e:
+    except (InputError, truthfile.TruthError, OSError) as e:
         print("compare.py: %s" % e, file=sys.stderr)
         return 2
     diffs = compare(truth, conns, ignore_extra, verbose)

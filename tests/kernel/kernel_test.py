@@ -20,6 +20,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import truth as truthfile  # noqa: E402  (tests/lib/truth.py)
 
 
 def unknowable(listing="causal_unknowable.txt"):
@@ -32,18 +34,10 @@ def unknowable(listing="causal_unknowable.txt"):
     return names
 
 
-def truth_vantage(truth):
-    with open(truth) as f:
-        for line in f:
-            if line.startswith("vantage "):
-                return line.split()[1]
-    return "middle"
-
-
 def one(wrapper, plugin, pcap_dir, name, result_dir):
     truth = os.path.join(pcap_dir, name + ".truth")
     pcap = os.path.join(pcap_dir, name + ".pcap")
-    vantage = truth_vantage(truth)
+    vantage = truthfile.read(truth)["vantage"] or "middle"
     runs = [("causal", [], []), ("hindsight", ["--hindsight"], [])]
     if vantage in ("client", "server"):
         pref = ["-o", "tcpstate.vantage:" + vantage]

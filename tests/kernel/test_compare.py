@@ -134,12 +134,12 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(rc, 2)
 
     def test_bundled_truth_files_parse(self):
-        sys.path.insert(0, HERE)
-        import compare
+        sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+        import truth
         pc = os.path.join(HERE, "..", "..", "pcaps")
         for fn in sorted(os.listdir(pc)):
             if fn.endswith(".truth"):
-                t = compare.read_truth(os.path.join(pc, fn))
+                t = truth.read(os.path.join(pc, fn))
                 self.assertTrue(t["conns"], fn)
                 self.assertTrue(os.path.exists(os.path.join(pc, fn[:-6] + ".pcap")), fn)
 

@@ -21,46 +21,26 @@ snapshot length is 54, the original length is recorded), so the files stay
 small. Deterministic.
 """
 
-import struct
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pcapfile  # noqa: E402  (tests/lib/pcapfile.py: the one pcap writer)
+
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
-ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
 SNAP = 54
 
 
-class Writer:
+class Writer(pcapfile.Writer):
+    """A capture whose frames are `dt` microseconds apart (from 2023-11-14 22:13:20 UTC)."""
+
     def __init__(self, path, snap=65535):
-        self.f = open(path, "wb", buffering=1 << 20)
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snap, 1))
+        super().__init__(path, snaplen=snap)
         self.t = 1_700_000_000 * 1_000_000  # microseconds
-        self.frames = 0
 
     def frame(self, data, orig_len=None, dt=100):
         self.t += dt
-        self.f.write(struct.pack("<IIII", self.t // 1_000_000, self.t % 1_000_000, len(data),
-                                 orig_len if orig_len is not None else len(data)))
-        self.f.write(data)
-        self.frames += 1
-
-    def close(self):
-        self.f.close()
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split(".")) if isinstance(a, str) else struct.pack("!I", a)
-
-
-def tcp_frame(src, dst, sport, dport, flags, seq, ack, payload=0, win=65535, doff=5,
-              options=b""):
-    """Ethernet/IPv4/TCP bytes with `payload` bytes of data claimed by the IP
-    length (only the headers are returned), and the full frame length."""
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      doff << 4, flags, win, 0, 0) + options
-    iplen = 20 + len(tcp) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, iplen, 0, 0x4000, 64, 6, 0, ip4(src), ip4(dst))
-    data = ETH + ip + tcp
-    return data, len(data) + payload
+        self.write(data, self.t * 1000, orig_len)
 
 
 C, S = "10.0.0.1", "10.0.0.2"
@@ -123,7 +103,7 @@ def write_malformed(path):
         a = dict(a)
         cut = a.pop("cut", None)
         payload = a.get("payload", 0)
-        data, full = tcp_frame(**a)
+        data, full = pcapfile.eth_ipv4_tcp(**a)
         if cut is None:
             w.frame(data, full if payload else None)
         else:
@@ -135,7 +115,7 @@ def write_halfopen(path, conns):
     w = Writer(path, SNAP)
     for k in range(conns):
         src = 0x0A000001 + 0x100 * (k // 50000)  # a new source address every 50,000 ports
-        data, _ = tcp_frame(src, 0x0AFF0001, 1024 + k % 50000, 80, SYN, k * 7919, 0)
+        data, _ = pcapfile.eth_ipv4_tcp(src, 0x0AFF0001, 1024 + k % 50000, 80, SYN, k * 7919, 0)
         w.frame(data, dt=10)
     w.close()
     return w.frames
@@ -148,7 +128,7 @@ def write_wrap(path, wraps):
 
     def seg(frm, flags, seq, ack, n=0):
         a, b = (cli, srv) if frm == "c" else (srv, cli)
-        data, full = tcp_frame(a[0], b[0], a[1], b[1], flags, seq, ack, payload=n)
+        data, full = pcapfile.eth_ipv4_tcp(a[0], b[0], a[1], b[1], flags, seq, ack, payload=n)
         w.frame(data, full, dt=20)
 
     seg("c", SYN, isn, 0)

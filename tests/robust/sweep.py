@@ -232,7 +232,7 @@ def make_variants(sources, n, seed, outdir):
     return made
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plugin", required=True, help="the sanitized plugin (tcpstate_asan.so)")
     ap.add_argument("--tshark", default=os.environ.get("TSHARK", "tshark"))
@@ -248,8 +248,11 @@ def main():
     ap.add_argument("--require-trees", action="store_true",
                     help="fail a capture read with -V where the plugin drew no TCP state tree")
     ap.add_argument("paths", nargs="+")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def main():
+    args = parse_args()
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         if args.skip_missing:

@@ -17,12 +17,14 @@ Expectations, none taken from the plugin's output:
 
 import os
 import re
-import struct
 import sys
 import tempfile
 
 import textbook
 import uitest
+
+sys.path.insert(0, os.path.join(uitest.HERE, "..", "lib"))
+import pcapfile  # noqa: E402  (tests/lib/pcapfile.py: the one pcap reader and writer)
 
 ROW = re.compile(r"^(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(-|[\d.]+ #\d+|#\d+)\s+"
                  r"(-|[\d.]+ #\d+|#\d+)\s+(\S+)$")
@@ -48,8 +50,16 @@ def main(argv):
         sys.exit(__doc__)
     wrapper, plugin, pcap_dir = argv[1:4]
     ck = uitest.Checker()
-    unknowable = uitest.unknowable()
+    check_truths(ck, wrapper, plugin, pcap_dir)
+    pcap = os.path.join(pcap_dir, "client_close.pcap")
+    times = check_between_segments(ck, wrapper, plugin, pcap)
+    check_time_wait_timer(ck, wrapper, plugin, pcap, max(times.values()))
+    return ck.done()
 
+
+def check_truths(ck, wrapper, plugin, pcap_dir):
+    """1. Every capture with a truth file: its connections and their end states."""
+    unknowable = uitest.unknowable()
     for pcap, truth in uitest.truths(pcap_dir):
         name = truth["name"]
         rows = table(wrapper, plugin, pcap)
@@ -64,8 +74,10 @@ def main(argv):
         else:
             ck.equal(ends, want_ends, "%s: end states = kernel truth" % name)
 
-    # 2. client_close at capture times between its segments.
-    pcap = os.path.join(pcap_dir, "client_close.pcap")
+
+def check_between_segments(ck, wrapper, plugin, pcap):
+    """2. client_close at capture times between its segments. Returns the capture time
+    of each frame."""
     frames = textbook.read_frames(wrapper, plugin, pcap)
     times = {}
     for line in uitest.tshark(wrapper, plugin, ["-r", pcap, "-T", "fields", "-e",
@@ -101,18 +113,19 @@ def main(argv):
                          (when, "client" if who == 0 else "server", since, t, num_in))
     none = table(wrapper, plugin, pcap, "tcpstate,conns,%.6f" % -0.0)
     ck.check(len(none) <= 1, "client_close at 0 s: at most the first SYN's connection")
+    return times
 
-    # 3. TIME_WAIT timer.
-    last = max(times.values())
+
+def check_time_wait_timer(ck, wrapper, plugin, pcap, last):
+    """3. The TIME_WAIT timer after client_close's last segment (at `last` s), and 4. inside
+    a connection: client_close with the client's last ACK again 70 s later (as after a
+    retransmitted FIN), and tables between the two. The timer runs from the TIME_WAIT
+    frame, whatever the connection does afterwards."""
     for pref, delta, want in (("linux", 61, "CLOSED"), ("rfc", 61, "TIME_WAIT"),
                               ("rfc", 241, "CLOSED"), ("off", 241, "TIME_WAIT")):
         ck.equal(client_at(wrapper, plugin, pcap, last + delta, pref), want,
                  "client_close, time_wait %s, %d s after the last segment: client"
                  % (pref, delta))
-
-    # 4. TIME_WAIT timer inside a connection: client_close with the client's last ACK
-    # again 70 s later (as after a retransmitted FIN), and tables between the two. The
-    # timer runs from the TIME_WAIT frame, whatever the connection does afterwards.
     with tempfile.TemporaryDirectory() as tmp:
         late = os.path.join(tmp, "late_ack.pcap")
         append_copy_of_last(pcap, late, 70)
@@ -123,7 +136,6 @@ def main(argv):
             ck.equal(client_at(wrapper, plugin, late, last + delta, pref), want,
                      "client_close + ACK 70 s later, time_wait %s, at %d s after "
                      "the FIN exchange: client" % (pref, delta))
-    return ck.done()
 
 
 def client_at(wrapper, plugin, pcap, when, time_wait):
@@ -141,13 +153,8 @@ def append_copy_of_last(src, dst, seconds):
         data = f.read()
     if data[:4] != b"\xd4\xc3\xb2\xa1":
         sys.exit("FAIL: %s is not a little-endian classic pcap" % src)
-    off, last = 24, None
-    while off + 16 <= len(data):
-        incl = struct.unpack_from("<I", data, off + 8)[0]
-        last = off
-        off += 16 + incl
-    sec, usec, incl, orig = struct.unpack_from("<IIII", data, last)
-    rec = struct.pack("<IIII", sec + seconds, usec, incl, orig) + data[last + 16:last + 16 + incl]
+    last = list(pcapfile.packets(data))[-1]
+    rec = pcapfile.record(last.data, last.time_ns + seconds * 10**9, last.orig_len)
     with open(dst, "wb") as f:
         f.write(data + rec)
 

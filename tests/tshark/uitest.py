@@ -1,13 +1,14 @@
 """uitest.py: shared helpers of the ui_*.py tests (tshark through tshark-plugin.sh,
 truth files, check lines). Expectations never come from the plugin's own output."""
 
-import collections
 import glob
 import os
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import truth as truthfile  # noqa: E402  (tests/lib/truth.py: the one truth file reader)
 UNKNOWABLE_FILE = os.path.join(HERE, "..", "kernel", "causal_unknowable.txt")
 
 
@@ -40,31 +41,14 @@ def tshark(wrapper, plugin, args, env=None):
 
 
 def read_truth(path):
-    """{'conns': [{'n', 'client', 'server', 'states': [cl, sv], 'end': [cl, sv]}], 'vantage'}"""
-    conns = collections.OrderedDict()
-    truth = {"vantage": None, "crafted": False,
-             "name": os.path.basename(path)[:-len(".truth")]}
-    with open(path) as f:
-        for raw in f:
-            words = raw.split("#", 1)[0].split()
-            if not words or raw.startswith("note "):
-                continue
-            if words[0] == "vantage":
-                truth["vantage"] = words[1]
-            elif words[0] == "generator":
-                truth["crafted"] = any(w.endswith("craft.py") for w in words)
-            elif words[0] == "conn":
-                conns[int(words[1])] = {"n": int(words[1]), "client": words[3],
-                                        "server": words[5], "states": [[], []],
-                                        "end": [None, None]}
-            elif words[0] in ("states", "end"):
-                who = 0 if words[2] == "client" else 1
-                c = conns[int(words[1])]
-                if words[0] == "states":
-                    c["states"][who] = words[3:]
-                else:
-                    c["end"][who] = words[3]
-    for c in conns.values():
+    """{'conns': [{'n', 'client', 'server', 'states': [cl, sv], 'end': [cl, sv]}], 'vantage',
+    'crafted', 'name'}, from tests/lib/truth.py's reading of the file."""
+    t = truthfile.read(path)
+    conns = []
+    for tc in t["conns"].values():
+        c = {"n": tc["n"], "client": tc["client"], "server": tc["server"],
+             "states": [tc["states"][r] for r in truthfile.ROLES],
+             "end": [tc["end"][r] for r in truthfile.ROLES]}
         for who in (0, 1):
             # The documented normalisation of tests/kernel/compare.py: a
             # connect() that times out in SYN_SENT goes to CLOSED without a
@@ -72,8 +56,8 @@ def read_truth(path):
             if c["states"][who][-2:] == ["SYN_SENT", "CLOSED"] and c["end"][who] == "CLOSED":
                 c["states"][who] = c["states"][who][:-1]
                 c["end"][who] = "SYN_SENT"
-    truth["conns"] = list(conns.values())
-    return truth
+        conns.append(c)
+    return {"vantage": t["vantage"], "crafted": t["crafted"], "name": t["name"], "conns": conns}
 
 
 def truths(pcap_dir):

@@ -345,6 +345,62 @@ static int parse_expect(const char *tok, int *state, int *cert)
     return 0;
 }
 
+/* The options t= win= ws= sp= dp= from tok[i] on; returns the index of the first other token. */
+static int parse_options(char **tok, int i, int n, tcps_segment *s)
+{
+    for (; i < n && strchr(tok[i], '='); i++) {
+        unsigned long long v = strtoull(strchr(tok[i], '=') + 1, NULL, 10);
+        if (strncmp(tok[i], "t=", 2) == 0)
+            s->time_ns = v * 1000000ull;
+        else if (strncmp(tok[i], "win=", 4) == 0)
+            s->win = (uint16_t)v;
+        else if (strncmp(tok[i], "ws=", 3) == 0)
+            s->wscale = (int8_t)v;
+        else if (strncmp(tok[i], "sp=", 3) == 0)
+            s->sport = (uint16_t)v;
+        else if (strncmp(tok[i], "dp=", 3) == 0)
+            s->dport = (uint16_t)v;
+    }
+    return i;
+}
+
+/* One token after the expected states: h=CLIENT/SERVER, #N, @c or @s, +event, -event. */
+static int parse_annotation(char *tok, int idx, step *st, char *err, size_t errlen)
+{
+    char k = tok[0];
+    if (strncmp(tok, "h=", 2) == 0) {
+        char *slash = strchr(tok, '/');
+        int c2 = -1;
+        if (!slash || parse_expect(slash + 1, &st->exp_hs[1], &c2) < 0) {
+            snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok);
+            return -1;
+        }
+        *slash = 0;
+        if (parse_expect(tok + 2, &st->exp_hs[0], &c2) < 0) {
+            snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok);
+            return -1;
+        }
+    } else if (k == '#') {
+        st->exp_conn = atoi(tok + 1);
+    } else if (k == '@') {
+        st->exp_sender = tok[1] == 's' ? TCPS_SERVER : TCPS_CLIENT;
+    } else if (k == '+' || k == '-') {
+        int ev = find_name(tok + 1, strlen(tok + 1), tcps_event_name, TCPS_EVENT_COUNT);
+        if (ev < 0) {
+            snprintf(err, errlen, "step %d: unknown event %s", idx + 1, tok);
+            return -1;
+        }
+        if (k == '+')
+            st->want_ev |= TCPS_EVENT_BIT(ev);
+        else
+            st->deny_ev |= TCPS_EVENT_BIT(ev);
+    } else {
+        snprintf(err, errlen, "step %d: unknown token %s", idx + 1, tok);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_line(char *line, int idx, step *st, char *err, size_t errlen)
 {
     char *tok[32];
@@ -375,20 +431,7 @@ static int parse_line(char *line, int idx, step *st, char *err, size_t errlen)
     s->seq = (uint32_t)strtoul(tok[2], NULL, 10);
     s->ack = (uint32_t)strtoul(tok[3], NULL, 10);
     s->len = (uint32_t)strtoul(tok[4], NULL, 10);
-    int i = 5;
-    for (; i < n && strchr(tok[i], '='); i++) {
-        unsigned long long v = strtoull(strchr(tok[i], '=') + 1, NULL, 10);
-        if (strncmp(tok[i], "t=", 2) == 0)
-            s->time_ns = v * 1000000ull;
-        else if (strncmp(tok[i], "win=", 4) == 0)
-            s->win = (uint16_t)v;
-        else if (strncmp(tok[i], "ws=", 3) == 0)
-            s->wscale = (int8_t)v;
-        else if (strncmp(tok[i], "sp=", 3) == 0)
-            s->sport = (uint16_t)v;
-        else if (strncmp(tok[i], "dp=", 3) == 0)
-            s->dport = (uint16_t)v;
-    }
+    int i = parse_options(tok, 5, n, s);
     if (i + 2 > n || parse_expect(tok[i], &st->exp_state[0], &st->exp_cert[0]) < 0 ||
         parse_expect(tok[i + 1], &st->exp_state[1], &st->exp_cert[1]) < 0) {
         snprintf(err, errlen, "step %d: bad expected states", idx + 1);
@@ -396,39 +439,9 @@ static int parse_line(char *line, int idx, step *st, char *err, size_t errlen)
     }
     st->exp_sender = -1;
     st->exp_hs[0] = st->exp_hs[1] = -1;
-    for (i += 2; i < n; i++) {
-        char k = tok[i][0];
-        if (strncmp(tok[i], "h=", 2) == 0) {
-            char *slash = strchr(tok[i], '/');
-            int c2 = -1;
-            if (!slash || parse_expect(slash + 1, &st->exp_hs[1], &c2) < 0) {
-                snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok[i]);
-                return -1;
-            }
-            *slash = 0;
-            if (parse_expect(tok[i] + 2, &st->exp_hs[0], &c2) < 0) {
-                snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok[i]);
-                return -1;
-            }
-        } else if (k == '#') {
-            st->exp_conn = atoi(tok[i] + 1);
-        } else if (k == '@') {
-            st->exp_sender = tok[i][1] == 's' ? TCPS_SERVER : TCPS_CLIENT;
-        } else if (k == '+' || k == '-') {
-            int ev = find_name(tok[i] + 1, strlen(tok[i] + 1), tcps_event_name, TCPS_EVENT_COUNT);
-            if (ev < 0) {
-                snprintf(err, errlen, "step %d: unknown event %s", idx + 1, tok[i]);
-                return -1;
-            }
-            if (k == '+')
-                st->want_ev |= TCPS_EVENT_BIT(ev);
-            else
-                st->deny_ev |= TCPS_EVENT_BIT(ev);
-        } else {
-            snprintf(err, errlen, "step %d: unknown token %s", idx + 1, tok[i]);
+    for (i += 2; i < n; i++)
+        if (parse_annotation(tok[i], idx, st, err, errlen) < 0)
             return -1;
-        }
-    }
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * swapped with its neighbour, then seeded random combinations of these. The
  * tracker must keep its invariants (no state backwards, LAST_ACK only after
  * CLOSE_WAIT, TIME_WAIT only for an active closer, a receiver's new state
- * never "observed") on every record. */
+ * never "observed") on every record. ctest runs one scenario a test
+ * (unit.perturb.NAME, tests/unit/CMakeLists.txt). */
 #include <stdio.h>
 #include <string.h>
 
@@ -108,63 +109,107 @@ static uint32_t rng(void)
     return rng_state;
 }
 
-int main(void)
+/* Each segment dropped, duplicated, and swapped with the next one. */
+static int perturb_each(const scenario *sc, const step *in, int n)
 {
-    int passed = 0, failed = 0;
-    static step in[MAX_STEPS], out[MAX_STEPS * 2];
+    static step out[MAX_STEPS * 2];
+    char what[64];
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        int m = 0; /* drop i */
+        for (int j = 0; j < n; j++)
+            if (j != i)
+                out[m++] = in[j];
+        snprintf(what, sizeof(what), "drop %d", i + 1);
+        bad |= run(sc, out, m, what);
+        m = 0; /* duplicate i */
+        for (int j = 0; j < n; j++) {
+            out[m++] = in[j];
+            if (j == i)
+                out[m++] = in[j];
+        }
+        snprintf(what, sizeof(what), "duplicate %d", i + 1);
+        bad |= run(sc, out, m, what);
+        if (i + 1 < n) { /* swap i, i+1 */
+            memcpy(out, in, (size_t)n * sizeof(step));
+            out[i] = in[i + 1];
+            out[i + 1] = in[i];
+            snprintf(what, sizeof(what), "swap %d,%d", i + 1, i + 2);
+            bad |= run(sc, out, n, what);
+        }
+    }
+    return bad;
+}
+
+/* 200 random combinations of drops, duplications and swaps. One generator serves every
+ * scenario in table order, so it is drawn from for every scenario, run or not (execute 0):
+ * a scenario gets the same combinations alone as with all the others. */
+static int perturb_random(const scenario *sc, const step *in, int n, int execute)
+{
+    static step out[MAX_STEPS * 2];
+    char what[64];
+    int bad = 0;
+    for (int round = 0; round < 200; round++) {
+        int m = 0;
+        for (int j = 0; j < n && m < MAX_STEPS * 2 - 1; j++) {
+            uint32_t d = rng() % 8;
+            if (d == 0)
+                continue;
+            out[m++] = in[j];
+            if (d == 1)
+                out[m++] = in[j];
+            if (d == 2 && m >= 2) {
+                step tmp = out[m - 1];
+                out[m - 1] = out[m - 2];
+                out[m - 2] = tmp;
+            }
+        }
+        if (!execute)
+            continue;
+        snprintf(what, sizeof(what), "random round %d", round);
+        bad |= run(sc, out, m, what);
+    }
+    return bad;
+}
+
+/* test_perturb          every scenario
+ * test_perturb NAME     one scenario (a ctest each: unit.perturb.NAME) */
+int main(int argc, char **argv)
+{
+    const char *only = argc == 2 ? argv[1] : NULL;
+    int passed = 0, failed = 0, found = 0;
+    static step in[MAX_STEPS];
+    if (argc > 2 || (only && only[0] == '-')) {
+        fprintf(stderr, "usage: test_perturb [NAME]\n");
+        return 2;
+    }
     for (size_t k = 0; k < n_scenarios; k++) {
         const scenario *sc = &scenarios[k];
-        char err[256], what[64];
+        int selected = !only || strcmp(sc->name, only) == 0;
+        char err[256];
+        found += selected;
         int n = scenario_parse(sc, in, MAX_STEPS, err, sizeof(err));
         if (n < 0) {
-            fprintf(stderr, "%s: %s\n", sc->name, err);
-            failed++;
+            if (selected) {
+                fprintf(stderr, "%s: %s\n", sc->name, err);
+                failed++;
+            }
             continue;
         }
-        int bad = run(sc, in, n, "as written");
-        for (int i = 0; i < n; i++) {
-            int m = 0; /* drop i */
-            for (int j = 0; j < n; j++)
-                if (j != i)
-                    out[m++] = in[j];
-            snprintf(what, sizeof(what), "drop %d", i + 1);
-            bad |= run(sc, out, m, what);
-            m = 0; /* duplicate i */
-            for (int j = 0; j < n; j++) {
-                out[m++] = in[j];
-                if (j == i)
-                    out[m++] = in[j];
-            }
-            snprintf(what, sizeof(what), "duplicate %d", i + 1);
-            bad |= run(sc, out, m, what);
-            if (i + 1 < n) { /* swap i, i+1 */
-                memcpy(out, in, (size_t)n * sizeof(step));
-                out[i] = in[i + 1];
-                out[i + 1] = in[i];
-                snprintf(what, sizeof(what), "swap %d,%d", i + 1, i + 2);
-                bad |= run(sc, out, n, what);
-            }
+        int bad = 0;
+        if (selected) {
+            bad = run(sc, in, n, "as written");
+            bad |= perturb_each(sc, in, n);
         }
-        for (int round = 0; round < 200; round++) { /* random combinations */
-            int m = 0;
-            for (int j = 0; j < n && m < MAX_STEPS * 2 - 1; j++) {
-                uint32_t d = rng() % 8;
-                if (d == 0)
-                    continue;
-                out[m++] = in[j];
-                if (d == 1)
-                    out[m++] = in[j];
-                if (d == 2 && m >= 2) {
-                    step tmp = out[m - 1];
-                    out[m - 1] = out[m - 2];
-                    out[m - 2] = tmp;
-                }
-            }
-            snprintf(what, sizeof(what), "random round %d", round);
-            bad |= run(sc, out, m, what);
-        }
+        bad |= perturb_random(sc, in, n, selected);
+        if (!selected)
+            continue;
         printf("%s %s\n", bad ? "FAIL" : "ok  ", sc->name);
         bad ? failed++ : passed++;
+    }
+    if (!found) {
+        fprintf(stderr, "unknown scenario %s\n", only);
+        return 1;
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -1,5 +1,6 @@
 /* Table-driven transition tests: every scenario of scenarios.c, step by step,
- * against the states, certainties and events RFC 9293 gives. */
+ * against the states, certainties and events RFC 9293 gives. ctest runs one
+ * scenario a test (unit.transition.NAME, tests/unit/CMakeLists.txt); usage at main(). */
 #include <stdio.h>
 #include <string.h>
 
@@ -113,7 +114,58 @@ static int test_names(void)
     return check_failures != before;
 }
 
-int main(void)
+static int find_scenario(const char *name)
+{
+    for (size_t i = 0; i < n_scenarios; i++)
+        if (strcmp(scenarios[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The names CMake registered a ctest for (read from scenarios.c) against the table: every
+ * scenario registered once, no name registered that the table lacks. */
+static int check_registered(int n, char **names)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n_scenarios; i++) {
+        int found = 0;
+        for (int j = 0; j < n; j++)
+            found += strcmp(names[j], scenarios[i].name) == 0;
+        if (found != 1) {
+            fprintf(stderr,
+                    "  scenario %s: %d ctests, expected 1 (is its entry a line of its "
+                    "own starting {\"name\", in scenarios.c?)\n",
+                    scenarios[i].name, found);
+            bad++;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(scenarios[k].name, scenarios[i].name) == 0) {
+                fprintf(stderr, "  scenario %s: name used twice\n", scenarios[i].name);
+                bad++;
+            }
+    }
+    for (int j = 0; j < n; j++)
+        if (find_scenario(names[j]) < 0) {
+            fprintf(stderr, "  ctest for %s: no such scenario\n", names[j]);
+            bad++;
+        }
+    printf("%s %zu scenarios, %d ctests\n", bad ? "FAIL" : "ok  ", n_scenarios, n);
+    return bad ? 1 : 0;
+}
+
+static int run_named(const char *name)
+{
+    int i = find_scenario(name);
+    if (i < 0) {
+        fprintf(stderr, "unknown scenario %s (see --list)\n", name);
+        return 1;
+    }
+    int bad = run_scenario(&scenarios[i]);
+    printf("%s %s  (%s)\n", bad ? "FAIL" : "ok  ", scenarios[i].name, scenarios[i].why);
+    return bad;
+}
+
+static int run_all(void)
 {
     int passed = 0, failed = 0;
     for (size_t i = 0; i < n_scenarios; i++) {
@@ -126,4 +178,32 @@ int main(void)
     bad ? failed++ : passed++;
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
+}
+
+/* test_transitions            every scenario, then the names
+ * test_transitions NAME       one scenario (a ctest each: unit.transition.NAME)
+ * test_transitions --names    the names and tables
+ * test_transitions --list     the scenario names, one a line
+ * test_transitions --check-registered NAME...   the names given are the table's */
+int main(int argc, char **argv)
+{
+    if (argc == 1)
+        return run_all();
+    if (strcmp(argv[1], "--check-registered") == 0)
+        return check_registered(argc - 2, argv + 2);
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < n_scenarios; i++)
+            printf("%s\n", scenarios[i].name);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--names") == 0) {
+        int bad = test_names();
+        printf("%s names\n", bad ? "FAIL" : "ok  ");
+        return bad;
+    }
+    if (argc == 2 && argv[1][0] != '-')
+        return run_named(argv[1]);
+    fprintf(stderr,
+            "usage: test_transitions [NAME | --names | --list | --check-registered NAME...]\n");
+    return 2;
 }
