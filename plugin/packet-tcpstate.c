@@ -35,33 +35,8 @@
 #include "tcpstate.h"
 #include "tcpstate-plugin.h"
 
-#if TCPSTATE_WS_AT_LEAST(4, 4)
+#if TCPSTATE_HAVE_PLUGIN_DESCRIBE
 #include <wsutil/plugins.h>
-#endif
-
-/* ---- Wireshark version differences ---------------------------------------------------- */
-
-/* pntoh16/32 are named pntohu16/32 from 4.6 on. */
-#if TCPSTATE_WS_AT_LEAST(4, 6)
-#define TCPSTATE_NTOH16(p) pntohu16(p)
-#define TCPSTATE_NTOH32(p) pntohu32(p)
-#else
-#define TCPSTATE_NTOH16(p) pntoh16(p)
-#define TCPSTATE_NTOH32(p) pntoh32(p)
-#endif
-
-/* tvb_get_guint8 is deprecated from 4.4 on, tvb_get_uint8 absent in 4.0. */
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-#define TCPSTATE_TVB_U8(tvb, off) tvb_get_uint8((tvb), (off))
-#else
-#define TCPSTATE_TVB_U8(tvb, off) tvb_get_guint8((tvb), (off))
-#endif
-
-/* Boolean preferences are gboolean in 4.0 and bool in 4.4+. */
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-typedef bool tcpstate_pref_bool;
-#else
-typedef gboolean tcpstate_pref_bool;
 #endif
 
 /* ---- Plugin entry points -------------------------------------------------------------- */
@@ -71,7 +46,7 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
-#if TCPSTATE_WS_AT_LEAST(4, 4)
+#if TCPSTATE_HAVE_PLUGIN_DESCRIBE
 WS_DLL_PUBLIC uint32_t plugin_describe(void);
 #endif
 
@@ -1321,7 +1296,7 @@ void plugin_register(void) {
     tap_register_plugin(&tap_plug);
 }
 
-#if TCPSTATE_WS_AT_LEAST(4, 4)
+#if TCPSTATE_HAVE_PLUGIN_DESCRIBE
 uint32_t plugin_describe(void) {
     return WS_PLUGIN_DESC_DISSECTOR;
 }

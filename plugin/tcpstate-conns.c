@@ -288,8 +288,10 @@ static void conns_finish(void *tapdata) {
     g_free(d);
 }
 
-/* -z tcpstate,conns or -z tcpstate,conns,TIME */
-static void conns_init(const char *opt_arg, void *userdata _U_) {
+/* -z tcpstate,conns or -z tcpstate,conns,TIME. Errors are reported here, with
+ * report_failure(), and the callback returns "OK" where it returns anything (from 4.6 on,
+ * tcpstate-compat.h), so that tshark behaves the same on every version. */
+static tcpstate_stat_init_ret conns_init(const char *opt_arg, void *userdata _U_) {
     conns_data *d;
     GString *err;
     const char *rest = opt_arg + strlen(CONNS_CLI);
@@ -302,11 +304,11 @@ static void conns_init(const char *opt_arg, void *userdata _U_) {
             report_failure("tcpstate,conns: TIME must be seconds since the first frame "
                            "(e.g. -z tcpstate,conns,1.5), not \"%s\"",
                            rest + 1);
-            return;
+            return TCPSTATE_STAT_INIT_OK;
         }
     } else if (*rest != '\0') {
         report_failure("tcpstate,conns: usage -z tcpstate,conns[,TIME]");
-        return;
+        return TCPSTATE_STAT_INIT_OK;
     }
     d = g_new0(conns_data, 1);
     d->at_time = *rest == ',';
@@ -321,23 +323,12 @@ static void conns_init(const char *opt_arg, void *userdata _U_) {
         g_string_free(err, TRUE);
         conns_finish(d);
     }
+    return TCPSTATE_STAT_INIT_OK;
 }
-
-#if TCPSTATE_WS_AT_LEAST(4, 6)
-/* From 4.6 on the -z init callback returns bool. conns_init reports its own errors
- * with report_failure(), as on 4.0 and 4.4, so tshark behaves the same on all. */
-static bool conns_init_cb(const char *opt_arg, void *userdata) {
-    conns_init(opt_arg, userdata);
-    return true;
-}
-#define CONNS_INIT_CB conns_init_cb
-#else
-#define CONNS_INIT_CB conns_init
-#endif
 
 void tcpstate_conns_register(void) {
     static stat_tap_ui ui = {REGISTER_STAT_GROUP_GENERIC, "TCP State Connections", CONNS_CLI,
-                             CONNS_INIT_CB, 0, NULL};
+                             conns_init, 0, NULL};
 
     register_stat_tap_ui(&ui, NULL);
 }

@@ -27,13 +27,7 @@
 
 #include "tcpstate-plugin.h"
 
-/* ---- Mirror of epan/sequence_analysis.h (4.0: gboolean; 4.4 and later: bool) ---------- */
-
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-typedef bool tcpstate_sa_bool;
-#else
-typedef gboolean tcpstate_sa_bool;
-#endif
+/* ---- Mirror of epan/sequence_analysis.h (tcpstate_sa_bool: tcpstate-compat.h) ---------- */
 
 #define TCPSTATE_SA_MAX_NUM_NODES 40
 

@@ -13,15 +13,10 @@
 
 #include <stdint.h>
 
-#include <ws_version.h>
 #include <epan/wmem_scopes.h>
 
 #include "tcpstate.h"
-
-/* The Wireshark the plugin is built against is maj.min or later. */
-#define TCPSTATE_WS_AT_LEAST(maj, min)                                                             \
-    (WIRESHARK_VERSION_MAJOR > (maj) ||                                                            \
-     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
+#include "tcpstate-compat.h"
 
 /* Name of the tap the postdissector queues tcpstate_tap_info on. */
 #define TCPSTATE_TAP_NAME "tcpstate"

@@ -269,10 +269,10 @@ static tap_packet_status helper_packet(void *tapdata _U_, packet_info *pinfo _U_
 
 /* ---- Tree life cycle ------------------------------------------------------------------ */
 
-#if TCPSTATE_WS_AT_LEAST(4, 6)
-/* From 4.6 on, tshark's epan_cleanup() frees every tap listener (calling its finish
- * callback), the helper first, and then frees the tree (stats_cleanup): the helper is
- * gone by then and removing it again would free it twice. */
+#if TCPSTATE_TAP_LISTENERS_FREED_AT_EXIT
+/* tshark frees every tap listener at exit (calling its finish callback), the helper
+ * first, and then frees the tree (stats_cleanup): the helper is gone by then and
+ * removing it again would free it twice. */
 static void helper_finish(void *tapdata) {
     ((stats_data *)tapdata)->listening = FALSE;
 }
