@@ -33,7 +33,8 @@
 #include <wsutil/pint.h>
 
 #include "tcpstate.h"
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
 
 #if TCPSTATE_HAVE_PLUGIN_DESCRIBE
 #include <wsutil/plugins.h>
@@ -291,13 +292,12 @@ typedef struct {
 } tcpstate_bad;
 static GArray *bad_layers;
 
-/* The record of one entry, as the tracker gave it (cert_before and ended are not kept),
- * with the segment's flags and length: the tap payload (tcpstate-plugin.h). */
+/* The record of one entry (tcpstate-tap.h), and where it is. */
 typedef struct {
     guint index; /* in entries */
     guint32 frame;
-    gboolean have_entered; /* info.rec.entered filled (entry_entered) */
-    tcpstate_tap_info info;
+    gboolean have_entered; /* rec.entered filled (entry_entered) */
+    tcpstate_rec rec;
 } tcpstate_view;
 
 static void storage_init(void) {
@@ -476,7 +476,7 @@ static guint32 entry_frame_after(guint index, guint32 prev) {
 /* The view of entry index of frame, without entered[] (entry_entered). */
 static void entry_view(guint index, guint32 frame, tcpstate_view *v) {
     const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&entries, index);
-    tcps_record *rec = &v->info.rec;
+    tcpstate_rec *rec = &v->rec;
     guint32 bits = e->bits;
 
     memset(v, 0, sizeof *v);
@@ -490,21 +490,21 @@ static void entry_view(guint index, guint32 frame, tcpstate_view *v) {
     }
     rec->sender = (guint8)((bits >> TCPSTATE_EB_SENDER) & 1);
     rec->roles_assumed = (guint8)((bits >> TCPSTATE_EB_ROLES) & 1);
-    v->info.flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
+    rec->flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
     rec->events = e->event_set == TCPSTATE_SET_ESCAPE ? side_value(odd_events, index)
                                                   : g_array_index(event_sets, guint32, e->event_set);
-    v->info.len = e->len == TCPSTATE_ESCAPE ? side_value(big_lens, index) : e->len;
+    rec->len = e->len == TCPSTATE_ESCAPE ? side_value(big_lens, index) : e->len;
 }
 
-/* Fills v->info.rec.entered. */
+/* Fills v->rec.entered. */
 static void entry_entered(tcpstate_view *v) {
-    const tcpstate_conn *c = conn_of(v->info.rec.conn_id);
+    const tcpstate_conn *c = conn_of(v->rec.conn_id);
 
     if (v->have_entered)
         return;
     v->have_entered = TRUE;
     for (int i = 0; i < 2; i++)
-        v->info.rec.entered[i] = c != NULL ? conn_entered(c, i, v->frame) : 0;
+        v->rec.entered[i] = c != NULL ? conn_entered(c, i, v->frame) : 0;
 }
 
 /* ---- First pass: TCP headers to segments ---------------------------------------------- */
@@ -770,7 +770,7 @@ typedef struct {
 /* Both endpoints' states into buf from *n: for each, who[i], then the state before and arrow
  * if it changed, then the state after ("client FIN_WAIT_1 -> FIN_WAIT_2, server ...").
  * Inlined: with the callers' constant texts, every copy is a fixed-size move. */
-G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcps_record *rec,
+G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcpstate_rec *rec,
                                               const tcpstate_text who[2], tcpstate_text arrow) {
     for (int i = 0; i < 2; i++) {
         buf_put(buf, n, who[i].s, who[i].n);
@@ -783,7 +783,7 @@ G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcps_re
 }
 
 /* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT", in scope. */
-static const char *summary_string(wmem_allocator_t *scope, const tcps_record *rec) {
+static const char *summary_string(wmem_allocator_t *scope, const tcpstate_rec *rec) {
     static const tcpstate_text who[2] = {TCPSTATE_TEXT("client "), TCPSTATE_TEXT(", server ")};
     static const tcpstate_text arrow = TCPSTATE_TEXT(" -> ");
     char buf[96];
@@ -797,7 +797,7 @@ static const char *summary_string(wmem_allocator_t *scope, const tcps_record *re
 /* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", made with the names' known lengths and handed
  * to the column in one piece: col_append_str() would scan the whole Info text again
  * (g_strlcat), and each piece given to col_append_lstr() costs a g_strlcpy. */
-static void append_info(packet_info *pinfo, const tcps_record *rec) {
+static void append_info(packet_info *pinfo, const tcpstate_rec *rec) {
     static const tcpstate_text who[2] = {TCPSTATE_TEXT(" [C:"), TCPSTATE_TEXT(" S:")};
     static const tcpstate_text arrow = TCPSTATE_TEXT("->");
     char buf[96];
@@ -856,7 +856,7 @@ static void add_gen_boolean(proto_tree *tree, int hf, tvbuff_t *tvb, gboolean va
 static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                               tcpstate_view *v, int who, gboolean visible) {
     static const char *const label[2] = {"Client", "Server"};
-    const tcps_record *rec = &v->info.rec;
+    const tcpstate_rec *rec = &v->rec;
     const char *endpoint = NULL;
     proto_tree *sub;
     proto_item *pi;
@@ -889,7 +889,7 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
  * asked for (a filter, a column, -T fields). */
 static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
                           const tcpstate_view *v, gboolean visible) {
-    const tcps_record *rec = &v->info.rec;
+    const tcpstate_rec *rec = &v->rec;
     guint8 hb[2], ha[2];
     proto_tree *ht;
     proto_item *pi;
@@ -957,7 +957,7 @@ static gboolean expert_wanted(packet_info *pinfo, proto_tree *tree, int ev) {
 /* The tree; with no tree (tshark -2 second pass) only the expert infos. Strings are
  * formatted only when the tree is shown or a filter, column or -e asks for the field. */
 static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
-    const tcps_record *rec = &v->info.rec;
+    const tcpstate_rec *rec = &v->rec;
     gboolean changed = rec->before[0] != rec->after[0] || rec->before[1] != rec->after[1];
     guint32 experts = 0; /* events whose expert info is wanted (expert_wanted) */
     gboolean flat = FALSE;
@@ -1014,8 +1014,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
     add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
 }
 
-/* The tap payload (tcpstate-plugin.h): the record as the tracker gave it (cert_before and
- * ended are not kept) and the segment's flags and length. */
+/* The tap payload (tcpstate-tap.h): the stored record and the capture's tracker. */
 static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
     tcpstate_tap_info *info;
 
@@ -1023,7 +1022,8 @@ static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
         return;
     entry_entered(v);
     info = wmem_new(pinfo->pool, tcpstate_tap_info);
-    *info = v->info;
+    info->rec = v->rec;
+    info->tracker = tracker;
     tap_queue_packet(tcpstate_tap, pinfo, info);
 }
 
@@ -1079,7 +1079,7 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
             break;
         entry_view(i, pinfo->num, &v);
         if (pref_info_column)
-            append_info(pinfo, &v.info.rec);
+            append_info(pinfo, &v.rec);
         add_tree(tree, tvb, pinfo, &v);
         queue_tap(pinfo, &v);
     }
@@ -1107,10 +1107,6 @@ static void tcpstate_init(void) {
     pending = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_layer));
     pending_frame = 0;
     last_fed_frame = 0;
-}
-
-const tcps_tracker *tcpstate_tracker(void) {
-    return tracker;
 }
 
 static void tcpstate_cleanup(void) {

@@ -27,7 +27,9 @@
 #include <wsutil/report_message.h>
 #include <ws_version.h>
 
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
 #define CONNS_CLI "tcpstate,conns"
 
@@ -42,6 +44,7 @@ typedef struct {
 } conns_row;
 
 typedef struct {
+    const tcps_tracker *tracker; /* from the tap (tcpstate-tap.h); NULL before a packet */
     gboolean at_time;
     gint64 time_rel_ns; /* TIME, since the first frame */
     gint64 last_rel_ns; /* latest segment seen */
@@ -52,7 +55,7 @@ typedef struct {
     GHashTable *frame_ns; /* frame -> time since the first frame, of frames a state was entered in */
 } conns_data;
 
-/* ---- Shared presentation helpers (tcpstate-plugin.h) ---------------------------------- */
+/* ---- Shared presentation helpers (tcpstate-text.h) ------------------------------------ */
 
 char *tcpstate_endpoint_str(wmem_allocator_t *scope, const tcps_conn_info *ci, int who) {
     address addr;
@@ -99,6 +102,7 @@ static void conns_reset(void *tapdata) {
     g_hash_table_remove_all(d->rows);
     g_hash_table_remove_all(d->frame_ns);
     g_array_set_size(d->order, 0);
+    d->tracker = NULL;
     d->last_rel_ns = 0;
     d->have_base = FALSE;
 }
@@ -114,10 +118,12 @@ static gint64 frame_time(const conns_data *d, uint32_t frame) {
 static tap_packet_status conns_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
                                       const void *data, tap_flags_t flags _U_) {
     conns_data *d = (conns_data *)tapdata;
-    const tcps_record *rec = &((const tcpstate_tap_info *)data)->rec;
+    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
+    const tcpstate_rec *rec = &ti->rec;
     gint64 rel = nstime_ns(&pinfo->rel_ts);
     conns_row *row;
 
+    d->tracker = ti->tracker;
     if (rec->conn_id == 0 || (d->at_time && rel > d->time_rel_ns))
         return TAP_PACKET_DONT_REDRAW;
     if (!d->have_base) {
@@ -182,7 +188,7 @@ static char *events_str(uint64_t events) {
 /* One row's cells, from the tracker where it knows the state at the table's time. */
 static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns,
                       char **cells) {
-    const tcps_tracker *t = tcpstate_tracker();
+    const tcps_tracker *t = d->tracker;
     tcps_conn_info ci;
     gboolean known = t != NULL && tcps_conn_get(t, row->conn_id - 1, 0, &ci);
     uint8_t state[2] = {row->state[0], row->state[1]};

@@ -25,7 +25,9 @@
 #include <epan/packet.h>
 #include <epan/tap.h>
 
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
 /* ---- Mirror of epan/sequence_analysis.h (tcpstate_sa_bool: tcpstate-compat.h) ---------- */
 
@@ -130,8 +132,7 @@ static char *events_str(uint64_t events) {
 static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
                                      const void *data, tap_flags_t flags _U_) {
     tcpstate_sa_info *sainfo = (tcpstate_sa_info *)tapdata;
-    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
-    const tcps_record *rec = &ti->rec;
+    const tcpstate_rec *rec = &((const tcpstate_tap_info *)data)->rec;
     tcpstate_sa_item *sai;
     flow_nodes *fn;
     int src, dst, left;
@@ -151,8 +152,8 @@ static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dis
     sai->frame_number = pinfo->num;
     sai->port_src = (guint16)pinfo->srcport;
     sai->port_dst = (guint16)pinfo->destport;
-    fl = tcpstate_flags_str(NULL, ti->flags);
-    len = ti->len ? g_strdup_printf(" Len=%u", ti->len) : g_strdup("");
+    fl = tcpstate_flags_str(NULL, rec->flags);
+    len = rec->len ? g_strdup_printf(" Len=%u", rec->len) : g_strdup("");
     sai->frame_label = g_strdup_printf("%s   %s%s   %s", tcps_state_name(rec->after[left]), fl,
                                        len, tcps_state_name(rec->after[!left]));
     ev = events_str(rec->events);

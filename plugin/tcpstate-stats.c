@@ -28,7 +28,8 @@
 #include <epan/tap.h>
 #include <ws_version.h>
 
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
 
 #define ST_ABBR "tcpstate"
 #define ST_NAME "TCP State/States and Events"
@@ -51,6 +52,7 @@ typedef struct {
 /* Collected per stats tree (a GUI can open several). */
 typedef struct {
     stats_tree *st;
+    const tcps_tracker *tracker; /* from the tap (tcpstate-tap.h); NULL before a packet */
     GHashTable *conns; /* conn_id -> stats_conn */
     GArray *order;     /* conn_ids in order of first record */
     guint transitions[2][TCPS_STATE_COUNT][TCPS_STATE_COUNT];
@@ -63,6 +65,7 @@ typedef struct {
 static GHashTable *stats_by_tree;
 
 static void stats_data_clear(stats_data *d) {
+    d->tracker = NULL;
     g_hash_table_remove_all(d->conns);
     g_array_set_size(d->order, 0);
     memset(d->transitions, 0, sizeof d->transitions);
@@ -96,10 +99,11 @@ static void count_transition(stats_data *d, int who, uint8_t from, uint8_t to) {
 static tap_packet_status stats_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_,
                                       const void *data, tap_flags_t flags _U_) {
     const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
-    const tcps_record *rec = &ti->rec;
+    const tcpstate_rec *rec = &ti->rec;
     stats_data *d = stats_data_get(st);
     stats_conn *c;
 
+    d->tracker = ti->tracker;
     if (rec->conn_id == 0)
         return TAP_PACKET_DONT_REDRAW;
     c = (stats_conn *)g_hash_table_lookup(d->conns, GUINT_TO_POINTER(rec->conn_id));
@@ -133,7 +137,7 @@ static tap_packet_status stats_packet(stats_tree *st, packet_info *pinfo, epan_d
 /* The final states of a connection: the tracker's, with a configured TIME_WAIT timer
  * applied at the time of the last segment seen; the last record's if the tracker is gone. */
 static void final_states(const stats_data *d, const stats_conn *c, uint8_t out[2]) {
-    const tcps_tracker *t = tcpstate_tracker();
+    const tcps_tracker *t = d->tracker;
     tcps_conn_info ci;
 
     memcpy(out, c->last, 2);
