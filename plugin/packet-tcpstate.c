@@ -35,6 +35,7 @@
 #include "tcpstate.h"
 #include "tcpstate-compat.h"
 #include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
 #if TCPSTATE_HAVE_PLUGIN_DESCRIBE
 #include <wsutil/plugins.h>
@@ -715,98 +716,23 @@ static gint find_entries(guint32 frame) {
     return (gint)i;
 }
 
-static const char *state_name(guint8 state) {
-    return tcps_state_name(state); /* the names of tcpstate_state_vals, by index */
-}
-
-static gsize state_name_len(guint8 state) {
-    static gsize len[TCPS_STATE_COUNT + 1];
-
-    if (len[0] == 0) /* once: "CLOSED" is never empty */
-        for (int i = 0; i <= TCPS_STATE_COUNT; i++)
-            len[i] = strlen(tcps_state_name(i));
-    return len[state < TCPS_STATE_COUNT ? state : TCPS_STATE_COUNT];
-}
-
 /* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
 static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int who) {
     tcps_conn_info ci;
-    address addr;
-    const char *host;
 
     if (tracker == NULL || conn_id == 0 || !tcps_conn_get(tracker, conn_id - 1, 0, &ci))
         return NULL;
-    if (ci.family == 4)
-        set_address(&addr, AT_IPv4, 4, ci.addr[who]);
-    else
-        set_address(&addr, AT_IPv6, 16, ci.addr[who]);
-    host = address_to_str(scope, &addr);
-    if (ci.family == 4)
-        return wmem_strdup_printf(scope, "%s:%u", host, ci.port[who]);
-    return wmem_strdup_printf(scope, "[%s]:%u", host, ci.port[who]);
+    return tcpstate_endpoint_str(scope, &ci, who);
 }
 
-
-/* "FIN_WAIT_2/CLOSE_WAIT" (sep "/") or "FIN_WAIT_2 / CLOSE_WAIT" (sep " / "). */
-static const char *pair_string(wmem_allocator_t *scope, const guint8 states[2], const char *sep) {
-    return wmem_strdup_printf(scope, "%s%s%s", state_name(states[0]), sep, state_name(states[1]));
-}
-
-/* Appends the n bytes of str to buf[*len]. The callers' buffers hold 96 bytes: their
- * longest texts, with two state names of at most 12 bytes each, have 72. */
-static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
-    memcpy(buf + *len, str, n);
-    *len += n;
-}
-
-/* A text and its length, from a string literal. */
-typedef struct {
-    const char *s;
-    gsize n;
-} tcpstate_text;
-
-#define TCPSTATE_TEXT(lit) {(lit), sizeof(lit) - 1}
-
-/* Both endpoints' states into buf from *n: for each, who[i], then the state before and arrow
- * if it changed, then the state after ("client FIN_WAIT_1 -> FIN_WAIT_2, server ...").
- * Inlined: with the callers' constant texts, every copy is a fixed-size move. */
-G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcpstate_rec *rec,
-                                              const tcpstate_text who[2], tcpstate_text arrow) {
-    for (int i = 0; i < 2; i++) {
-        buf_put(buf, n, who[i].s, who[i].n);
-        if (rec->before[i] != rec->after[i]) {
-            buf_put(buf, n, state_name(rec->before[i]), state_name_len(rec->before[i]));
-            buf_put(buf, n, arrow.s, arrow.n);
-        }
-        buf_put(buf, n, state_name(rec->after[i]), state_name_len(rec->after[i]));
-    }
-}
-
-/* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT", in scope. */
-static const char *summary_string(wmem_allocator_t *scope, const tcpstate_rec *rec) {
-    static const tcpstate_text who[2] = {TCPSTATE_TEXT("client "), TCPSTATE_TEXT(", server ")};
-    static const tcpstate_text arrow = TCPSTATE_TEXT(" -> ");
-    char buf[96];
-    gsize n = 0;
-
-    put_states(buf, &n, rec, who, arrow);
-    buf[n] = '\0';
-    return wmem_strdup(scope, buf);
-}
-
-/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", made with the names' known lengths and handed
- * to the column in one piece: col_append_str() would scan the whole Info text again
- * (g_strlcat), and each piece given to col_append_lstr() costs a g_strlcpy. */
+/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", handed to the column in one piece
+ * (tcpstate_info_text). */
 static void append_info(packet_info *pinfo, const tcpstate_rec *rec) {
-    static const tcpstate_text who[2] = {TCPSTATE_TEXT(" [C:"), TCPSTATE_TEXT(" S:")};
-    static const tcpstate_text arrow = TCPSTATE_TEXT("->");
-    char buf[96];
-    gsize n = 0;
+    char buf[TCPSTATE_INFO_SIZE];
 
     if (pinfo->cinfo == NULL)
         return;
-    put_states(buf, &n, rec, who, arrow);
-    buf_put(buf, &n, "]", 2); /* with its terminating NUL */
+    tcpstate_info_text(buf, rec);
     col_append_lstr(pinfo->cinfo, COL_INFO, buf, COL_ADD_LSTR_TERMINATOR);
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
@@ -869,7 +795,7 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         sub = proto_tree_add_subtree_format(
             tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
             NULL, "%s %s: %s (%s), since frame %u", label[who],
-            endpoint != NULL ? endpoint : "?", state_name(rec->after[who]),
+            endpoint != NULL ? endpoint : "?", tcps_state_name(rec->after[who]),
             val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
     else /* a text item in a tree nobody sees would not be created: its items go to tree */
         sub = tree;
@@ -909,17 +835,17 @@ static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
         memcpy(ha, rec->after, 2);
     }
     ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
-                                       "Hindsight: client %s, server %s", state_name(ha[0]),
-                                       state_name(ha[1]));
+                                       "Hindsight: client %s, server %s", tcps_state_name(ha[0]),
+                                       tcps_state_name(ha[1]));
     for (int i = 0; i < 2; i++) {
         pi = proto_tree_add_uint(ht, hf_tcpstate_hs_state[i], tvb, 0, 0, ha[i]);
         proto_item_set_generated(pi);
     }
     pi = proto_tree_add_string(ht, hf_tcpstate_hs_states, tvb, 0, 0,
-                               pair_string(pinfo->pool, ha, "/"));
+                               tcpstate_pair_str(pinfo->pool, ha, "/"));
     proto_item_set_generated(pi);
     pi = proto_tree_add_string(ht, hf_tcpstate_hs_prev_states, tvb, 0, 0,
-                               pair_string(pinfo->pool, hb, "/"));
+                               tcpstate_pair_str(pinfo->pool, hb, "/"));
     proto_item_set_generated(pi);
 }
 
@@ -930,7 +856,7 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
 
     if (!referenced(st, hf))
         return;
-    pi = proto_tree_add_string(st, hf, tvb, 0, 0, pair_string(pinfo->pool, states, sep));
+    pi = proto_tree_add_string(st, hf, tvb, 0, 0, tcpstate_pair_str(pinfo->pool, states, sep));
     proto_item_set_generated(pi);
     if (hidden)
         proto_item_set_hidden(pi);
@@ -980,7 +906,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
         if (visible || ref == HF_REF_TYPE_DIRECT) {
             st = proto_item_add_subtree(
                 proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
-                                               "TCP state: %s", summary_string(pinfo->pool, rec)),
+                                               "TCP state: %s", tcpstate_summary_str(pinfo->pool, rec)),
                 ett_tcpstate);
         } else {
             flat = PTREE_DATA(tree)->fake_protocols && experts == 0 &&

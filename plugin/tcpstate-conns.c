@@ -14,18 +14,14 @@
  */
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include <epan/address.h>
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
-#include <epan/to_str.h>
 #include <wsutil/report_message.h>
-#include <ws_version.h>
 
 #include "tcpstate-compat.h"
 #include "tcpstate-tap.h"
@@ -54,41 +50,6 @@ typedef struct {
     GArray *order;        /* conn_ids, in order of first segment */
     GHashTable *frame_ns; /* frame -> time since the first frame, of frames a state was entered in */
 } conns_data;
-
-/* ---- Shared presentation helpers (tcpstate-text.h) ------------------------------------ */
-
-char *tcpstate_endpoint_str(wmem_allocator_t *scope, const tcps_conn_info *ci, int who) {
-    address addr;
-    char *host, *out;
-
-    if (ci->family == 4)
-        set_address(&addr, AT_IPv4, 4, ci->addr[who]);
-    else
-        set_address(&addr, AT_IPv6, 16, ci->addr[who]);
-    host = address_to_str(NULL, &addr);
-    out = ci->family == 4 ? wmem_strdup_printf(scope, "%s:%u", host, ci->port[who])
-                          : wmem_strdup_printf(scope, "[%s]:%u", host, ci->port[who]);
-    wmem_free(NULL, host);
-    return out;
-}
-
-char *tcpstate_flags_str(wmem_allocator_t *scope, uint8_t flags) {
-    static const struct {
-        uint8_t bit;
-        const char *name;
-    } names[] = {{TCPS_SYN, "SYN"}, {TCPS_FIN, "FIN"}, {TCPS_RST, "RST"}, {TCPS_PSH, "PSH"},
-                 {TCPS_ACK, "ACK"}, {TCPS_URG, "URG"}, {TCPS_ECE, "ECE"}, {TCPS_CWR, "CWR"}};
-    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
-
-    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (flags & names[i].bit)
-            wmem_strbuf_append_printf(sb, "%s%s", wmem_strbuf_get_len(sb) ? ", " : "",
-                                      names[i].name);
-    }
-    if (wmem_strbuf_get_len(sb) == 0)
-        wmem_strbuf_append(sb, "<none>");
-    return wmem_strbuf_finalize(sb);
-}
 
 /* ---- Collecting ----------------------------------------------------------------------- */
 
@@ -167,22 +128,10 @@ static const char *const col_names[COL_COUNT] = {
 
 static char *since_str(gint64 rel_ns, uint32_t frame) {
     if (frame == 0)
-        return g_strdup("-");
+        return wmem_strdup(NULL, "-");
     if (rel_ns < 0)
-        return g_strdup_printf("#%u", frame);
-    return g_strdup_printf("%.6f #%u", (double)rel_ns / 1e9, frame);
-}
-
-static char *events_str(uint64_t events) {
-    GString *s = g_string_new("");
-
-    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
-        if (events & TCPS_EVENT_BIT(ev))
-            g_string_append_printf(s, "%s%s", s->len ? "," : "", tcps_event_name(ev));
-    }
-    if (s->len == 0)
-        g_string_append_c(s, '-');
-    return g_string_free(s, FALSE);
+        return wmem_strdup_printf(NULL, "#%u", frame);
+    return wmem_strdup_printf(NULL, "%.6f #%u", (double)rel_ns / 1e9, frame);
 }
 
 /* One row's cells, from the tracker where it knows the state at the table's time. */
@@ -222,14 +171,14 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
             }
         }
     }
-    cells[COL_CONN] = g_strdup_printf("%u", row->conn_id);
-    cells[COL_CSTATE] = g_strdup(tcps_state_name(state[0]));
-    cells[COL_SSTATE] = g_strdup(tcps_state_name(state[1]));
-    cells[COL_CADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT) : g_strdup("?");
-    cells[COL_SADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER) : g_strdup("?");
+    cells[COL_CONN] = wmem_strdup_printf(NULL, "%u", row->conn_id);
+    cells[COL_CSTATE] = wmem_strdup(NULL, tcps_state_name(state[0]));
+    cells[COL_SSTATE] = wmem_strdup(NULL, tcps_state_name(state[1]));
+    cells[COL_CADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT) : wmem_strdup(NULL, "?");
+    cells[COL_SADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER) : wmem_strdup(NULL, "?");
     cells[COL_CSINCE] = since_str(since[0], entered[0]);
     cells[COL_SSINCE] = since_str(since[1], entered[1]);
-    cells[COL_EVENTS] = events_str(events);
+    cells[COL_EVENTS] = tcpstate_events_str(NULL, events, ",", "-");
 }
 
 static void print_row(const char *const *cells, const int width[COL_COUNT]) {
@@ -242,12 +191,8 @@ static void print_row(const char *const *cells, const int width[COL_COUNT]) {
 }
 
 static void free_cells(char **cells) {
-    for (int c = 0; c < COL_COUNT; c++) {
-        if (c == COL_CADDR || c == COL_SADDR)
-            wmem_free(NULL, cells[c]);
-        else
-            g_free(cells[c]);
-    }
+    for (int c = 0; c < COL_COUNT; c++)
+        wmem_free(NULL, cells[c]);
 }
 
 static void conns_draw(void *tapdata) {

@@ -19,7 +19,6 @@
 #include <glib.h>
 
 #include <ws_symbol_export.h>
-#include <ws_version.h>
 
 #include <epan/address.h>
 #include <epan/packet.h>
@@ -119,16 +118,6 @@ static flow_nodes *graph_nodes(tcpstate_sa_info *sainfo) {
 
 /* ---- The tap callback ----------------------------------------------------------------- */
 
-static char *events_str(uint64_t events) {
-    GString *s = g_string_new("");
-
-    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
-        if (events & TCPS_EVENT_BIT(ev))
-            g_string_append_printf(s, " %s", tcps_event_name(ev));
-    }
-    return g_string_free(s, FALSE);
-}
-
 static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
                                      const void *data, tap_flags_t flags _U_) {
     tcpstate_sa_info *sainfo = (tcpstate_sa_info *)tapdata;
@@ -156,10 +145,10 @@ static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dis
     len = rec->len ? g_strdup_printf(" Len=%u", rec->len) : g_strdup("");
     sai->frame_label = g_strdup_printf("%s   %s%s   %s", tcps_state_name(rec->after[left]), fl,
                                        len, tcps_state_name(rec->after[!left]));
-    ev = events_str(rec->events);
-    sai->comment = g_strdup_printf("C:%s S:%s%s", tcps_state_name(rec->after[TCPS_CLIENT]),
-                                   tcps_state_name(rec->after[TCPS_SERVER]), ev);
-    g_free(ev);
+    ev = tcpstate_events_str(NULL, rec->events, " ", "");
+    sai->comment = g_strdup_printf("C:%s S:%s%s%s", tcps_state_name(rec->after[TCPS_CLIENT]),
+                                   tcps_state_name(rec->after[TCPS_SERVER]), *ev ? " " : "", ev);
+    wmem_free(NULL, ev);
     g_free(len);
     wmem_free(NULL, fl);
     sai->line_style = 1;

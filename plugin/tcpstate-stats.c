@@ -26,10 +26,10 @@
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
 #include <epan/tap.h>
-#include <ws_version.h>
 
 #include "tcpstate-compat.h"
 #include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
 #define ST_ABBR "tcpstate"
 #define ST_NAME "TCP State/States and Events"
@@ -173,7 +173,7 @@ static void write_connections(stats_data *d) {
         gboolean done = (c->events & TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_COMPLETE)) != 0;
 
         final_states(d, c, fin);
-        pair = g_strdup_printf("%s / %s", tcps_state_name(fin[0]), tcps_state_name(fin[1]));
+        pair = tcpstate_pair_str(NULL, fin, " / ");
         if (!g_hash_table_contains(pairs, pair))
             g_ptr_array_add(pair_order, g_strdup(pair));
         g_hash_table_insert(pairs, g_strdup(pair),
@@ -188,7 +188,7 @@ static void write_connections(stats_data *d) {
                 open_pairs, g_strdup(pair),
                 GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(open_pairs, pair)) + 1));
         }
-        g_free(pair);
+        wmem_free(NULL, pair);
     }
     for (guint i = 0; i < pair_order->len; i++) {
         const char *pair = (const char *)g_ptr_array_index(pair_order, i);
