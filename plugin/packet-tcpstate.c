@@ -34,6 +34,7 @@
 
 #include "tcpstate.h"
 #include "tcpstate-compat.h"
+#include "tcpstate-store.h"
 #include "tcpstate-tap.h"
 #include "tcpstate-text.h"
 
@@ -162,350 +163,24 @@ static const value_string tcpstate_sender_vals[] = {
 
 /* ---- File-scoped state ---------------------------------------------------------------- */
 
-/* Per-frame memory is what limits the capture size Wireshark can open, so each tracked TCP
- * layer keeps 12 bytes (tcpstate_entry), in fixed-size chunks (no doubling, no slack); the
- * rest of the tracker's record is rebuilt when a frame is shown:
- * - the frame number: entries are in frame order, so an entry keeps the step from the
- *   previous entry's frame in a byte; every 64th entry's frame is in a table (anchors),
- *   larger steps in a sorted side table (far_frames);
- * - events: most frames have none, and a capture has few distinct sets of events, so the
- *   entry holds an index into a table of the distinct sets (event_sets);
- * - the payload length: 16 bits, larger ones in a sorted side table (big_lens);
- * - entered[i], the frame where endpoint i entered its state: an endpoint's state only
- *   moves forward, so a connection has a bounded number of transitions; each connection
- *   keeps a backward-linked list of the frames where one or both endpoints entered a
- *   state (tcpstate_transition: a segment often moves both, its sender and its receiver),
- *   and a frame's entered[i] is the latest transition of endpoint i at or before it. */
-
-/* A vector in fixed-size chunks: appending never moves or copies what is stored. */
-#define TCPSTATE_CHUNK_BITS 12
-#define TCPSTATE_CHUNK_LEN (1u << TCPSTATE_CHUNK_BITS)
-
-typedef struct {
-    GPtrArray *chunks; /* of TCPSTATE_CHUNK_LEN elements each */
-    guint len;
-    guint elem_size;
-} tcpstate_vec;
-
-static void vec_init(tcpstate_vec *v, guint elem_size) {
-    v->chunks = g_ptr_array_new_with_free_func(g_free);
-    v->len = 0;
-    v->elem_size = elem_size;
-}
-
-static void vec_clear(tcpstate_vec *v) {
-    if (v->chunks != NULL)
-        g_ptr_array_free(v->chunks, TRUE);
-    v->chunks = NULL;
-    v->len = 0;
-}
-
-static inline void *vec_at(const tcpstate_vec *v, guint i) {
-    return (char *)g_ptr_array_index(v->chunks, i >> TCPSTATE_CHUNK_BITS) +
-           (gsize)(i & (TCPSTATE_CHUNK_LEN - 1)) * v->elem_size;
-}
-
-/* A new zeroed element at the end. */
-static void *vec_push(tcpstate_vec *v) {
-    void *p;
-
-    if ((v->len & (TCPSTATE_CHUNK_LEN - 1)) == 0)
-        g_ptr_array_add(v->chunks, g_malloc((gsize)TCPSTATE_CHUNK_LEN * v->elem_size));
-    p = vec_at(v, v->len++);
-    memset(p, 0, v->elem_size);
-    return p;
-}
-
-/* What is kept per tracked TCP layer: 12 bytes. Entries are in frame order, so an entry
- * keeps its frame as the step from the previous entry's; every TCPSTATE_ANCHOR-th entry's
- * frame is in anchors, a larger step in far_frames. */
-typedef struct {
-    uint32_t conn_id;
-    uint32_t bits;     /* TCPSTATE_EB_*: before, after, cert, sender, roles_assumed, TCP flags */
-    uint16_t len;      /* payload length; TCPSTATE_ESCAPE: in big_lens */
-    uint8_t event_set; /* index into event_sets, 0 = no events; TCPSTATE_SET_ESCAPE: in
-                          odd_events */
-    uint8_t step;      /* frame - the previous entry's frame; TCPSTATE_STEP_FAR: in far_frames */
-} tcpstate_entry;
-
-G_STATIC_ASSERT(sizeof(tcpstate_entry) == 12);
-G_STATIC_ASSERT(TCPS_EVENT_COUNT <= 32);
-G_STATIC_ASSERT(TCPS_STATE_COUNT <= 16);
-G_STATIC_ASSERT(TCPS_CERT_COUNT <= 4);
-
-/* Bit positions in tcpstate_entry.bits. */
-#define TCPSTATE_EB_BEFORE(i) (4 * (i))     /* 4 bits each */
-#define TCPSTATE_EB_AFTER(i) (8 + 4 * (i))  /* 4 bits each */
-#define TCPSTATE_EB_CERT(i) (16 + 2 * (i))  /* 2 bits each */
-#define TCPSTATE_EB_SENDER 20
-#define TCPSTATE_EB_ROLES 21
-#define TCPSTATE_EB_FLAGS 22 /* 8 bits */
-#define TCPSTATE_ESCAPE 0xffffu
-#define TCPSTATE_SET_ESCAPE 0xffu
-#define TCPSTATE_STEP_FAR 0xffu
-#define TCPSTATE_ANCHOR_BITS 6 /* an anchor every 64 entries: at most 63 steps to add */
-#define TCPSTATE_ANCHOR_MASK ((1u << TCPSTATE_ANCHOR_BITS) - 1)
-
-/* Rare values of an entry, by entry index (sorted: appended in first-pass order). */
-typedef struct {
-    guint32 index;
-    guint32 value;
-} tcpstate_side;
-
-/* A frame where endpoints of a connection entered a state. */
-typedef struct {
-    guint32 frame; /* the new entered[i] of the endpoints it names */
-    guint32 prev;  /* TCPSTATE_TR_WHO(i) for each endpoint i that entered a state here |
-                      1 + index of the connection's previous transition, 0 for none */
-} tcpstate_transition;
-
-#define TCPSTATE_TR_WHO(i) (0x40000000u << (i))
-#define TCPSTATE_TR_INDEX 0x3fffffffu
-#define TCPSTATE_TR_MAX 0x3ffffffeu
-
-/* Per connection (conn_id - 1). */
-typedef struct {
-    guint32 first_frame; /* entered[0] and entered[1] before any transition */
-    guint32 last;        /* 1 + index of the latest transition, 0 for none */
-} tcpstate_conn;
-
 static tcps_tracker *tracker;
-/* tcpstate_entry, in first-pass order (by frame number); several per frame with tunnels. */
-static tcpstate_vec entries;
-static tcpstate_vec transitions; /* tcpstate_transition */
-static tcpstate_vec conns;       /* tcpstate_conn */
-static GArray *event_sets;       /* guint32 event masks; [0] = 0 */
-static GHashTable *event_set_index; /* mask -> index in event_sets */
-static GArray *odd_events;       /* tcpstate_side: masks beyond TCPSTATE_ESCAPE - 1 sets */
-static GArray *big_lens;         /* tcpstate_side: payload lengths >= TCPSTATE_ESCAPE */
-static GArray *anchors;          /* guint32: frame of entry k << TCPSTATE_ANCHOR_BITS */
-static GArray *far_frames;       /* tcpstate_side: frames of entries with TCPSTATE_STEP_FAR */
-static guint32 last_entry_frame; /* frame of the last entry stored */
-/* The last entry find_entries() found, and its frame: frames are mostly shown in order. */
-static guint hint_index;
-static guint32 hint_frame;
+static tcpstate_store *store; /* the records, by frame (tcpstate-store.c) */
 /* Highest frame fed to the tracker: a frame is never fed twice. */
 static guint32 last_fed_frame;
-/* tcpstate_bad, in first-pass order: malformed TCP layers, for the expert infos. */
-typedef struct {
-    guint32 frame;
-    guint32 reason; /* tcpstate_bad_reason */
-} tcpstate_bad;
-static GArray *bad_layers;
 
-/* The record of one entry (tcpstate-tap.h), and where it is. */
+/* A record of the frame being dissected (tcpstate-tap.h). */
 typedef struct {
-    guint index; /* in entries */
     guint32 frame;
     gboolean have_entered; /* rec.entered filled (entry_entered) */
     tcpstate_rec rec;
 } tcpstate_view;
 
-static void storage_init(void) {
-    guint32 none = 0;
-
-    vec_init(&entries, (guint)sizeof(tcpstate_entry));
-    vec_init(&transitions, (guint)sizeof(tcpstate_transition));
-    vec_init(&conns, (guint)sizeof(tcpstate_conn));
-    event_sets = g_array_new(FALSE, FALSE, (guint)sizeof(guint32));
-    g_array_append_val(event_sets, none);
-    event_set_index = g_hash_table_new(g_direct_hash, g_direct_equal);
-    odd_events = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
-    big_lens = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
-    anchors = g_array_new(FALSE, FALSE, (guint)sizeof(guint32));
-    far_frames = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
-    last_entry_frame = 0;
-    hint_index = G_MAXUINT;
-    hint_frame = 0;
-    bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
-}
-
-/* Frees *a (NULL is fine) and forgets it. */
-static void free_array(GArray **a) {
-    if (*a != NULL)
-        g_array_free(*a, TRUE);
-    *a = NULL;
-}
-
-static void storage_free(void) {
-    vec_clear(&entries);
-    vec_clear(&transitions);
-    vec_clear(&conns);
-    free_array(&event_sets);
-    if (event_set_index != NULL)
-        g_hash_table_destroy(event_set_index);
-    event_set_index = NULL;
-    free_array(&odd_events);
-    free_array(&big_lens);
-    free_array(&anchors);
-    free_array(&far_frames);
-    hint_index = G_MAXUINT;
-    free_array(&bad_layers);
-}
-
-static guint8 event_set_of(guint32 events, guint index) {
-    gpointer found;
-    tcpstate_side side = {index, events};
-
-    if (events == 0)
-        return 0;
-    /* event_sets[0] = 0 and events != 0: a lookup result of 0 means "absent". */
-    found = g_hash_table_lookup(event_set_index, GUINT_TO_POINTER(events));
-    if (found != NULL)
-        return (guint8)GPOINTER_TO_UINT(found);
-    if (event_sets->len < TCPSTATE_SET_ESCAPE) {
-        guint8 set = (guint8)event_sets->len;
-        g_array_append_val(event_sets, events);
-        g_hash_table_insert(event_set_index, GUINT_TO_POINTER(events), GUINT_TO_POINTER(set));
-        return set;
-    }
-    g_array_append_val(odd_events, side);
-    return TCPSTATE_SET_ESCAPE;
-}
-
-/* The value for entry index in a side table. */
-static guint32 side_value(const GArray *side, guint index) {
-    guint lo = 0, hi = side->len;
-
-    while (lo < hi) {
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(side, tcpstate_side, mid).index < index)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < side->len ? g_array_index(side, tcpstate_side, lo).value : 0;
-}
-
-static tcpstate_conn *conn_of(guint32 conn_id) {
-    return conn_id != 0 && conn_id <= conns.len ? (tcpstate_conn *)vec_at(&conns, conn_id - 1)
-                                                : NULL;
-}
-
-/* entered[who] of connection c for a segment of frame: the latest transition of who at
- * or before frame. Transitions are recorded when a record first shows a new entered[who]
- * and hold that frame number, which is never after the record's frame. */
-static guint32 conn_entered(const tcpstate_conn *c, int who, guint32 frame) {
-    guint32 t = c->last;
-
-    while (t != 0) {
-        const tcpstate_transition *tr = (const tcpstate_transition *)vec_at(&transitions, t - 1);
-        if ((tr->prev & TCPSTATE_TR_WHO(who)) && tr->frame <= frame)
-            return tr->frame;
-        t = tr->prev & TCPSTATE_TR_INDEX;
-    }
-    return c->first_frame;
-}
-
-/* Records the transitions rec shows for its connection. FALSE when out of room. */
-static gboolean note_transitions(const tcps_record *rec, guint32 frame) {
-    tcpstate_conn *c;
-    tcpstate_transition *tr;
-    guint32 who = 0;
-
-    if (rec->conn_id == 0)
-        return FALSE;
-    while (conns.len < rec->conn_id)
-        vec_push(&conns);
-    c = conn_of(rec->conn_id);
-    if (c->first_frame == 0)
-        c->first_frame = rec->entered[0];
-    for (int i = 0; i < 2; i++)
-        /* The tracker sets entered[i] to the frame of the segment that moved endpoint i, so
-         * an older entered[i] was recorded with that segment: no walk on most frames. */
-        if (rec->entered[i] == frame && conn_entered(c, i, frame) != frame)
-            who |= TCPSTATE_TR_WHO(i);
-    if (who == 0)
-        return TRUE;
-    if (transitions.len >= TCPSTATE_TR_MAX)
-        return FALSE;
-    tr = (tcpstate_transition *)vec_push(&transitions);
-    tr->frame = frame;
-    tr->prev = who | c->last;
-    c->last = transitions.len;
-    return TRUE;
-}
-
-static void store_record(const tcps_record *rec, const tcps_segment *seg) {
-    tcpstate_entry *e;
-    guint index = entries.len;
-    guint32 bits = 0;
-
-    if (index == G_MAXUINT || !note_transitions(rec, seg->frame))
-        return; /* 2^32 layers or 2^31 transitions: beyond what a capture file can hold */
-    for (int i = 0; i < 2; i++) {
-        bits |= (guint32)(rec->before[i] & 0xf) << TCPSTATE_EB_BEFORE(i);
-        bits |= (guint32)(rec->after[i] & 0xf) << TCPSTATE_EB_AFTER(i);
-        bits |= (guint32)(rec->cert[i] & 0x3) << TCPSTATE_EB_CERT(i);
-    }
-    bits |= (guint32)(rec->sender & 1) << TCPSTATE_EB_SENDER;
-    bits |= (guint32)(rec->roles_assumed & 1) << TCPSTATE_EB_ROLES;
-    bits |= (guint32)seg->flags << TCPSTATE_EB_FLAGS;
-    e = (tcpstate_entry *)vec_push(&entries);
-    if ((index & TCPSTATE_ANCHOR_MASK) == 0) {
-        g_array_append_val(anchors, seg->frame);
-    } else if (seg->frame - last_entry_frame < TCPSTATE_STEP_FAR) {
-        e->step = (guint8)(seg->frame - last_entry_frame);
-    } else {
-        tcpstate_side side = {index, seg->frame};
-        e->step = TCPSTATE_STEP_FAR;
-        g_array_append_val(far_frames, side);
-    }
-    last_entry_frame = seg->frame;
-    e->conn_id = rec->conn_id;
-    e->bits = bits;
-    e->event_set = event_set_of((guint32)rec->events, index);
-    if (seg->len < TCPSTATE_ESCAPE) {
-        e->len = (guint16)seg->len;
-    } else {
-        tcpstate_side side = {index, seg->len};
-        e->len = TCPSTATE_ESCAPE;
-        g_array_append_val(big_lens, side);
-    }
-}
-
-/* The frame of entry index, given prev, the frame of entry index - 1. */
-static guint32 entry_frame_after(guint index, guint32 prev) {
-    guint8 step;
-
-    if ((index & TCPSTATE_ANCHOR_MASK) == 0)
-        return g_array_index(anchors, guint32, index >> TCPSTATE_ANCHOR_BITS);
-    step = ((const tcpstate_entry *)vec_at(&entries, index))->step;
-    return step == TCPSTATE_STEP_FAR ? side_value(far_frames, index) : prev + step;
-}
-
-/* The view of entry index of frame, without entered[] (entry_entered). */
-static void entry_view(guint index, guint32 frame, tcpstate_view *v) {
-    const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&entries, index);
-    tcpstate_rec *rec = &v->rec;
-    guint32 bits = e->bits;
-
-    memset(v, 0, sizeof *v);
-    v->index = index;
-    v->frame = frame;
-    rec->conn_id = e->conn_id;
-    for (int i = 0; i < 2; i++) {
-        rec->before[i] = (guint8)((bits >> TCPSTATE_EB_BEFORE(i)) & 0xf);
-        rec->after[i] = (guint8)((bits >> TCPSTATE_EB_AFTER(i)) & 0xf);
-        rec->cert[i] = (guint8)((bits >> TCPSTATE_EB_CERT(i)) & 0x3);
-    }
-    rec->sender = (guint8)((bits >> TCPSTATE_EB_SENDER) & 1);
-    rec->roles_assumed = (guint8)((bits >> TCPSTATE_EB_ROLES) & 1);
-    rec->flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
-    rec->events = e->event_set == TCPSTATE_SET_ESCAPE ? side_value(odd_events, index)
-                                                  : g_array_index(event_sets, guint32, e->event_set);
-    rec->len = e->len == TCPSTATE_ESCAPE ? side_value(big_lens, index) : e->len;
-}
-
 /* Fills v->rec.entered. */
 static void entry_entered(tcpstate_view *v) {
-    const tcpstate_conn *c = conn_of(v->rec.conn_id);
-
     if (v->have_entered)
         return;
     v->have_entered = TRUE;
-    for (int i = 0; i < 2; i++)
-        v->rec.entered[i] = c != NULL ? conn_entered(c, i, v->frame) : 0;
+    tcpstate_store_entered(store, v->frame, &v->rec);
 }
 
 /* ---- First pass: TCP headers to segments ---------------------------------------------- */
@@ -536,12 +211,6 @@ static int proto_icmpv6 = -1;
 static GArray *pending;       /* tcpstate_layer of pending_frame */
 static guint32 pending_frame; /* frame the pending layers belong to */
 static guint32 pending_zone;  /* TCP layers seen in pending_frame, ICMP-quoted ones too */
-
-static void note_bad(guint32 frame, tcpstate_bad_reason reason) {
-    tcpstate_bad b = {frame, (guint32)reason};
-
-    g_array_append_val(bad_layers, b);
-}
 
 /* TRUE if an ICMP or ICMPv6 layer is below the current one: a TCP header quoted in an
  * error, not a segment of a connection. */
@@ -657,7 +326,7 @@ static void track_frame(packet_info *pinfo) {
         tcpstate_layer *l = &g_array_index(pending, tcpstate_layer, i);
         tcps_record rec;
         if (l->bad >= 0) {
-            note_bad(pinfo->num, (tcpstate_bad_reason)l->bad);
+            tcpstate_store_add_bad(store, pinfo->num, (guint32)l->bad);
             continue;
         }
         if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
@@ -665,56 +334,14 @@ static void track_frame(packet_info *pinfo) {
                              (uint64_t)pinfo->abs_ts.nsecs;
         l->seg.frame = pinfo->num;
         if (tcps_process(tracker, &l->seg, &rec))
-            store_record(&rec, &l->seg);
+            tcpstate_store_add(store, &rec, &l->seg);
         else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
-            note_bad(pinfo->num, TCPSTATE_BAD_FLAGS);
+            tcpstate_store_add_bad(store, pinfo->num, TCPSTATE_BAD_FLAGS);
     }
     g_array_set_size(pending, 0);
 }
 
 /* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
-
-/* Index of the first entry of a frame, or -1. Frames are mostly shown in order, so the
- * entry after the previous answer is tried first; else a binary search of the anchors and
- * at most 64 steps. */
-static gint find_entries(guint32 frame) {
-    guint lo = 0, hi = anchors->len, i, end;
-    guint32 f;
-
-    if (entries.len == 0)
-        return -1;
-    if (hint_index < entries.len && hint_frame < frame) {
-        i = hint_index + 1;
-        if (i >= entries.len)
-            return -1;
-        f = entry_frame_after(i, hint_frame);
-        if (f > frame)
-            return -1;
-        if (f == frame) {
-            hint_index = i;
-            hint_frame = f;
-            return (gint)i;
-        }
-    }
-    while (lo < hi) { /* the first anchor at or after frame */
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(anchors, guint32, mid) < frame)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    /* The first entry of frame is in the block before that anchor, or is that anchor. */
-    i = lo > 0 ? (lo - 1) << TCPSTATE_ANCHOR_BITS : 0;
-    end = MIN(entries.len, (lo << TCPSTATE_ANCHOR_BITS) + 1);
-    f = g_array_index(anchors, guint32, i >> TCPSTATE_ANCHOR_BITS);
-    while (f < frame && ++i < end)
-        f = entry_frame_after(i, f);
-    if (i >= end || f != frame)
-        return -1;
-    hint_index = i;
-    hint_frame = f;
-    return (gint)i;
-}
 
 /* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
 static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int who) {
@@ -962,27 +589,16 @@ static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
         "TCP port 0",
         "invalid flag combination",
     };
-    guint lo = 0, hi = bad_layers != NULL ? bad_layers->len : 0, n = 0;
+    guint n;
+    const tcpstate_bad *b = tcpstate_store_bad(store, pinfo->num, &n);
 
-    if (hi == 0)
-        return 0;
-    while (lo < hi) {
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(bad_layers, tcpstate_bad, mid).frame < pinfo->num)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < bad_layers->len; lo++, n++) {
-        const tcpstate_bad *b = &g_array_index(bad_layers, tcpstate_bad, lo);
-        proto_item *ti;
-        if (b->frame != pinfo->num)
-            break;
-        ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
-                                            "TCP state: not tracked (%s)", why[b->reason]);
+    for (guint i = 0; i < n; i++) {
+        proto_item *ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
+                                                        "TCP state: not tracked (%s)",
+                                                        why[b[i].reason]);
         expert_add_info(pinfo, ti,
-                        b->reason == TCPSTATE_BAD_FLAGS ? &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]
-                                                        : &ei_tcpstate_malformed[b->reason]);
+                        b[i].reason == TCPSTATE_BAD_FLAGS ? &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]
+                                                          : &ei_tcpstate_malformed[b[i].reason]);
     }
     return n;
 }
@@ -996,14 +612,14 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         track_frame(pinfo);
     }
     bad = add_bad_layers(tree, tvb, pinfo);
-    first = find_entries(pinfo->num);
+    first = tcpstate_store_find(store, pinfo->num);
     if (first < 0)
         return bad ? (int)tvb_captured_length(tvb) : 0;
-    for (guint i = (guint)first; i < entries.len; i++) {
+    for (gint i = first; i >= 0; i = tcpstate_store_next(store, (guint)i, pinfo->num)) {
         tcpstate_view v;
-        if (i > (guint)first && entry_frame_after(i, pinfo->num) != pinfo->num)
-            break;
-        entry_view(i, pinfo->num, &v);
+        v.frame = pinfo->num;
+        v.have_entered = FALSE;
+        tcpstate_store_get(store, (guint)i, &v.rec);
         if (pref_info_column)
             append_info(pinfo, &v.rec);
         add_tree(tree, tvb, pinfo, &v);
@@ -1029,7 +645,7 @@ static void tcpstate_init(void) {
     cfg.midstream = pref_midstream ? 1 : 0;
     cfg.vantage = (tcps_vantage)pref_vantage;
     tracker = tcps_new(&cfg);
-    storage_init();
+    store = tcpstate_store_new();
     pending = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_layer));
     pending_frame = 0;
     last_fed_frame = 0;
@@ -1038,8 +654,11 @@ static void tcpstate_init(void) {
 static void tcpstate_cleanup(void) {
     tcps_free(tracker);
     tracker = NULL;
-    storage_free();
-    free_array(&pending);
+    tcpstate_store_free(store);
+    store = NULL;
+    if (pending != NULL)
+        g_array_free(pending, TRUE);
+    pending = NULL;
     pending_frame = 0;
     last_fed_frame = 0;
 }
