@@ -21,21 +21,18 @@
 #include <ws_symbol_export.h>
 #include <ws_version.h>
 
-#include <epan/address.h>
 #include <epan/column-info.h>
 #include <epan/expert.h>
-#include <epan/ipproto.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto.h>
 #include <epan/tap.h>
-#include <epan/to_str.h>
-#include <wsutil/pint.h>
 
 #include "tcpstate.h"
 #include "tcpstate-compat.h"
 #include "tcpstate-store.h"
 #include "tcpstate-tap.h"
+#include "tcpstate-tcp-reader.h"
 #include "tcpstate-text.h"
 
 #if TCPSTATE_HAVE_PLUGIN_DESCRIBE
@@ -94,16 +91,6 @@ static expert_field ei_tcpstate_ev[TCPS_EVENT_COUNT];
  * its expert tap, looked up at init: who else can see an expert info (expert_wanted). */
 static int hf_ws_expert[4] = {-1, -1, -1, -1};
 static int expert_tap = -1;
-
-/* TCP layers not tracked because they are malformed (an invalid flag combination on an
- * unknown tuple is shown as the tracker's bad_flags event instead). */
-typedef enum {
-    TCPSTATE_BAD_HDR_LEN,   /* TCP header length below 20 bytes */
-    TCPSTATE_BAD_TRUNCATED, /* header fields or segment length missing */
-    TCPSTATE_BAD_ZERO_PORT, /* source or destination port 0 */
-    TCPSTATE_BAD_FLAGS,     /* invalid flags, no connection: the tracker keeps nothing */
-    TCPSTATE_BAD_COUNT
-} tcpstate_bad_reason;
 
 /* Indexed by tcpstate_bad_reason below TCPSTATE_BAD_FLAGS. */
 static expert_field ei_tcpstate_malformed[TCPSTATE_BAD_FLAGS];
@@ -165,8 +152,7 @@ static const value_string tcpstate_sender_vals[] = {
 
 static tcps_tracker *tracker;
 static tcpstate_store *store; /* the records, by frame (tcpstate-store.c) */
-/* Highest frame fed to the tracker: a frame is never fed twice. */
-static guint32 last_fed_frame;
+static tcpstate_reader reader; /* the TCP layers of the frame being read (tcpstate-tcp-reader.c) */
 
 /* A record of the frame being dissected (tcpstate-tap.h). */
 typedef struct {
@@ -183,147 +169,17 @@ static void entry_entered(tcpstate_view *v) {
     tcpstate_store_entered(store, v->frame, &v->rec);
 }
 
-/* ---- First pass: TCP headers to segments ---------------------------------------------- */
-
-/* The plugin reads each TCP header where the TCP dissector gets it: a small dissector takes
- * TCP's place in the "ip.proto" table (IPv4, IPv6 and their extension headers, tunnels
- * included), notes the header on the first pass and hands the segment to the TCP dissector
- * unchanged. Asking for TCP's fields instead (set_postdissector_wanted_hfids) makes
- * Wireshark build a protocol tree for every frame, which alone costs about 40% more time
- * when it would otherwise build none (tshark printing summary lines, -2).
- *
- * A layer is what TCP shows as fields: the rules below are those under which Wireshark
- * 4.0-4.6's TCP dissector adds tcp.srcport (4 bytes captured), tcp.seq_raw, tcp.flags,
- * tcp.window_size_value (16 bytes captured), tcp.len (not an IP fragment nor inside an
- * error packet, a reported length of at least the header length) and dissects the
- * options (tcp.options.wscale.shift). */
-
-/* TCP layers of the frame being dissected on the first pass, in order. */
-typedef struct {
-    tcps_segment seg;
-    gint bad; /* -1 for a segment to track, else its tcpstate_bad_reason */
-} tcpstate_layer;
-
-static dissector_handle_t tcp_handle; /* what "ip.proto" 6 had before us: TCP */
-static int proto_tcp = -1;
-static int proto_icmp = -1;
-static int proto_icmpv6 = -1;
-static GArray *pending;       /* tcpstate_layer of pending_frame */
-static guint32 pending_frame; /* frame the pending layers belong to */
-static guint32 pending_zone;  /* TCP layers seen in pending_frame, ICMP-quoted ones too */
-
-/* TRUE if an ICMP or ICMPv6 layer is below the current one: a TCP header quoted in an
- * error, not a segment of a connection. */
-static gboolean below_icmp(const packet_info *pinfo) {
-    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f != NULL;
-         f = wmem_list_frame_next(f)) {
-        int proto = GPOINTER_TO_INT(wmem_list_frame_data(f));
-        if (proto == proto_icmp || proto == proto_icmpv6)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* The window scale option of a TCP header of hdr_len bytes, as TCP's option walk finds it
- * (it stops at a malformed option or at the end of the captured bytes); -1 if none. */
-static int8_t header_wscale(tvbuff_t *tvb, guint hdr_len, guint cap) {
-    guint off = 20, left = hdr_len - 20;
-    gboolean eol = FALSE;
-
-    if (cap < 20) /* TCP reads the checksum and urgent pointer before the options */
-        return -1;
-    while (left > 0 && off < cap) {
-        guint8 kind = TCPSTATE_TVB_U8(tvb, off);
-        guint8 len;
-        if (eol && kind != 0)
-            return -1;
-        left--;
-        if (kind <= 1) { /* EOL, NOP */
-            eol = eol || kind == 0;
-            off++;
-            continue;
-        }
-        if (left == 0 || off + 1 >= cap)
-            return -1;
-        len = TCPSTATE_TVB_U8(tvb, off + 1);
-        left--;
-        if (len < 2 || (guint)len - 2 > left)
-            return -1;
-        if (kind == 3 && len == 3)
-            return off + 2 < cap ? (int8_t)TCPSTATE_TVB_U8(tvb, off + 2) : -1;
-        if (off + len > cap) /* an option dissector would read past the captured bytes */
-            return -1;
-        off += len;
-        left -= (guint)len - 2;
-    }
-    return -1;
-}
-
-/* The segment of the TCP header at the start of tvb: -1 if it is to be tracked, else why
- * it is not (tcpstate_bad_reason). */
-static gint read_segment(tvbuff_t *tvb, const packet_info *pinfo, tcps_segment *seg) {
-    guint cap = tvb_captured_length(tvb);
-    guint reported = tvb_reported_length(tvb);
-    guint hdr_len = cap >= 13 ? (guint)(TCPSTATE_TVB_U8(tvb, 12) >> 4) * 4 : 0;
-    const address *src = &pinfo->net_src, *dst = &pinfo->net_dst;
-    gboolean have_len = !pinfo->fragmented && !pinfo->flags.in_error_pkt && reported >= hdr_len;
-    const guint8 *h;
-
-    if (src->type == AT_IPv4 && dst->type == AT_IPv4 && src->len == 4 && dst->len == 4)
-        seg->family = 4;
-    else if (src->type == AT_IPv6 && dst->type == AT_IPv6 && src->len == 16 && dst->len == 16)
-        seg->family = 6;
-    if (seg->family == 0 || cap < 16 || !have_len || hdr_len < 20)
-        return cap >= 16 && hdr_len < 20 ? TCPSTATE_BAD_HDR_LEN : TCPSTATE_BAD_TRUNCATED;
-    memcpy(seg->src, src->data, (size_t)src->len);
-    memcpy(seg->dst, dst->data, (size_t)dst->len);
-    h = tvb_get_ptr(tvb, 0, 16); /* cap >= 16: one bounds check for the fixed fields */
-    seg->sport = TCPSTATE_NTOH16(h);
-    seg->dport = TCPSTATE_NTOH16(h + 2);
-    if (seg->sport == 0 || seg->dport == 0)
-        return TCPSTATE_BAD_ZERO_PORT;
-    seg->seq = TCPSTATE_NTOH32(h + 4);
-    seg->ack = TCPSTATE_NTOH32(h + 8);
-    seg->flags = h[13];
-    seg->win = TCPSTATE_NTOH16(h + 14);
-    seg->len = reported - hdr_len;
-    /* The tracker reads the option on a SYN only (tcps_segment.wscale). */
-    seg->wscale = (seg->flags & TCPS_SYN) ? header_wscale(tvb, hdr_len, cap) : -1;
-    return -1;
-}
-
-/* Notes the TCP layer starting at tvb, on the first pass. */
-static void note_tcp_layer(tvbuff_t *tvb, packet_info *pinfo) {
-    tcpstate_layer layer;
-
-    if (pinfo->num != pending_frame) {
-        pending_frame = pinfo->num;
-        pending_zone = 0;
-        g_array_set_size(pending, 0);
-    }
-    if (tvb_captured_length(tvb) < 4 ||
-        !proto_is_protocol_enabled(find_protocol_by_id(proto_tcp)))
-        return; /* TCP shows no port: not a layer */
-    memset(&layer, 0, sizeof layer);
-    layer.seg.zone = pending_zone++; /* keeps tunnelled and outer tuples apart */
-    if (below_icmp(pinfo))
-        return;
-    layer.bad = read_segment(tvb, pinfo, &layer.seg);
-    g_array_append_val(pending, layer);
-}
-
-static int dissect_tcp_shim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
-    if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame && pending != NULL)
-        note_tcp_layer(tvb, pinfo);
-    return call_dissector_only(tcp_handle, tvb, pinfo, tree, data);
-}
-
 /* First pass: the frame's TCP layers, fed to the tracker. */
 static void track_frame(packet_info *pinfo) {
-    if (tracker == NULL || pinfo->flags.in_error_pkt || pending_frame != pinfo->num)
+    GArray *layers;
+
+    if (tracker == NULL || pinfo->flags.in_error_pkt)
         return;
-    for (guint i = 0; i < pending->len; i++) {
-        tcpstate_layer *l = &g_array_index(pending, tcpstate_layer, i);
+    layers = tcpstate_reader_layers(&reader, pinfo->num);
+    if (layers == NULL)
+        return;
+    for (guint i = 0; i < layers->len; i++) {
+        tcpstate_layer *l = &g_array_index(layers, tcpstate_layer, i);
         tcps_record rec;
         if (l->bad >= 0) {
             tcpstate_store_add_bad(store, pinfo->num, (guint32)l->bad);
@@ -338,7 +194,7 @@ static void track_frame(packet_info *pinfo) {
         else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
             tcpstate_store_add_bad(store, pinfo->num, TCPSTATE_BAD_FLAGS);
     }
-    g_array_set_size(pending, 0);
+    tcpstate_reader_clear(&reader);
 }
 
 /* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
@@ -607,10 +463,8 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     gint first;
     guint bad;
 
-    if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame) {
-        last_fed_frame = pinfo->num;
+    if (tcpstate_reader_first_visit(&reader, pinfo))
         track_frame(pinfo);
-    }
     bad = add_bad_layers(tree, tvb, pinfo);
     first = tcpstate_store_find(store, pinfo->num);
     if (first < 0)
@@ -646,9 +500,7 @@ static void tcpstate_init(void) {
     cfg.vantage = (tcps_vantage)pref_vantage;
     tracker = tcps_new(&cfg);
     store = tcpstate_store_new();
-    pending = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_layer));
-    pending_frame = 0;
-    last_fed_frame = 0;
+    tcpstate_reader_init(&reader);
 }
 
 static void tcpstate_cleanup(void) {
@@ -656,11 +508,7 @@ static void tcpstate_cleanup(void) {
     tracker = NULL;
     tcpstate_store_free(store);
     store = NULL;
-    if (pending != NULL)
-        g_array_free(pending, TRUE);
-    pending = NULL;
-    pending_frame = 0;
-    last_fed_frame = 0;
+    tcpstate_reader_free(&reader);
 }
 
 /* ---- Registration --------------------------------------------------------------------- */
@@ -802,22 +650,12 @@ void proto_register_tcpstate(void) {
     tcpstate_flow_register(proto_tcpstate);
 }
 
-void proto_reg_handoff_tcpstate(void) {
-    dissector_table_t ip_proto = find_dissector_table("ip.proto");
-    dissector_handle_t shim;
+static int dissect_tcp_shim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    return tcpstate_reader_dissect(&reader, tvb, pinfo, tree, data);
+}
 
-    proto_tcp = proto_get_id_by_filter_name("tcp");
-    proto_icmp = proto_get_id_by_filter_name("icmp");
-    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
-    /* Built-in dissectors are handed off before plugins: TCP is in the table. */
-    tcp_handle = ip_proto != NULL ? dissector_get_uint_handle(ip_proto, IP_PROTO_TCP) : NULL;
-    if (tcp_handle == NULL || proto_tcp < 0)
-        return; /* no TCP: nothing to track */
-    /* No protocol of its own: no layer, never disabled (TCP still needs it when tcpstate
-     * is); a description of its own, as Decode As wants one per dissector. */
-    shim = create_dissector_handle_with_name_and_description(dissect_tcp_shim, -1, "tcpstate_tcp",
-                                                             "TCP (and TCP state)");
-    dissector_add_uint("ip.proto", IP_PROTO_TCP, shim);
+void proto_reg_handoff_tcpstate(void) {
+    tcpstate_reader_handoff(dissect_tcp_shim);
 }
 
 /* Statistics and the connection table are tap listeners (tcpstate-stats.c, -conns.c). */
