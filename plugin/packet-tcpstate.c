@@ -1,57 +1,33 @@
-/* packet-tcpstate.c: the Wireshark user interface of the tcpstate tracker.
+/* packet-tcpstate.c: the tcpstate dissector: the Wireshark user interface of the tracker.
  *
- * On the first pass it reads the header of each TCP layer of a frame (a small
- * dissector sits in front of TCP in the "ip.proto" table), and a postdissector
- * feeds those segments to the tracker (tracker/tcpstate.h) and keeps the
- * resulting record; on every pass it draws the "TCP state" tree, the
- * tcpstate.* fields, the expert infos and the Info column text from the stored
- * record, so one-pass tshark, tshark -2 and the GUI show the same thing.
- * All TCP reasoning lives in the tracker.
+ * On the first pass the postdissector feeds the TCP headers of a frame (noted by the TCP
+ * header reader, tcpstate-tcp-reader.c) to the tracker (tracker/tcpstate.h) and stores the
+ * resulting records (tcpstate-store.c); on every pass it draws the "TCP state" tree, the
+ * tcpstate.* fields, the expert infos and the Info column text from the stored records, and
+ * queues them on the "tcpstate" tap, so one-pass tshark, tshark -2 and the GUI show the same
+ * thing. All TCP reasoning lives in the tracker; the plugin's registration is in
+ * tcpstate-register.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-
-#define WS_BUILD_DLL
 
 #include <stdint.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include <ws_symbol_export.h>
-#include <ws_version.h>
-
 #include <epan/column-info.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
-#include <epan/prefs.h>
 #include <epan/proto.h>
 #include <epan/tap.h>
 
 #include "tcpstate.h"
-#include "tcpstate-compat.h"
+#include "packet-tcpstate.h"
 #include "tcpstate-store.h"
 #include "tcpstate-tap.h"
 #include "tcpstate-tcp-reader.h"
 #include "tcpstate-text.h"
-
-#if TCPSTATE_HAVE_PLUGIN_DESCRIBE
-#include <wsutil/plugins.h>
-#endif
-
-/* ---- Plugin entry points -------------------------------------------------------------- */
-
-WS_DLL_PUBLIC_DEF const gchar plugin_version[] = TCPS_VERSION;
-WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
-WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
-
-WS_DLL_PUBLIC void plugin_register(void);
-#if TCPSTATE_HAVE_PLUGIN_DESCRIBE
-WS_DLL_PUBLIC uint32_t plugin_describe(void);
-#endif
-
-void proto_register_tcpstate(void);
-void proto_reg_handoff_tcpstate(void);
 
 /* ---- Registered items ----------------------------------------------------------------- */
 
@@ -95,27 +71,6 @@ static int expert_tap = -1;
 /* Indexed by tcpstate_bad_reason below TCPSTATE_BAD_FLAGS. */
 static expert_field ei_tcpstate_malformed[TCPSTATE_BAD_FLAGS];
 
-/* Preferences. */
-enum { TCPSTATE_TW_OFF = 0, TCPSTATE_TW_LINUX = 60, TCPSTATE_TW_RFC = 240 };
-static gint pref_time_wait_s = TCPSTATE_TW_OFF;
-static tcpstate_pref_bool pref_midstream = TRUE;
-static gint pref_vantage = TCPS_VANTAGE_UNKNOWN;
-static tcpstate_pref_bool pref_info_column = TRUE;
-
-static const enum_val_t time_wait_vals[] = {
-    {"off", "Off (until the port pair is reused)", TCPSTATE_TW_OFF},
-    {"linux", "60 s (Linux)", TCPSTATE_TW_LINUX},
-    {"rfc", "240 s (RFC 9293, 2 MSL)", TCPSTATE_TW_RFC},
-    {NULL, NULL, 0},
-};
-
-static const enum_val_t vantage_vals[] = {
-    {"unknown", "Unknown", TCPS_VANTAGE_UNKNOWN},
-    {"client", "Near the client", TCPS_VANTAGE_CLIENT},
-    {"server", "Near the server", TCPS_VANTAGE_SERVER},
-    {NULL, NULL, 0},
-};
-
 /* ---- Value strings, from the tracker's X-macro lists ----------------------------------- */
 
 /* clang-format would take each sentinel for a continuation of the X-macro line. */
@@ -148,14 +103,41 @@ static const value_string tcpstate_sender_vals[] = {
     {0, NULL},
 };
 
-/* ---- File-scoped state ---------------------------------------------------------------- */
+/* ---- First pass: TCP layers to stored records ----------------------------------------- */
 
-static tcps_tracker *tracker;
-static tcpstate_store *store; /* the records, by frame (tcpstate-store.c) */
-static tcpstate_reader reader; /* the TCP layers of the frame being read (tcpstate-tcp-reader.c) */
+/* First pass: the frame's TCP layers, fed to the tracker, and their records stored. */
+static void track_frame(tcpstate_capture *c, packet_info *pinfo) {
+    GArray *layers;
+
+    if (c->tracker == NULL || pinfo->flags.in_error_pkt)
+        return;
+    layers = tcpstate_reader_layers(&c->reader, pinfo->num);
+    if (layers == NULL)
+        return;
+    for (guint i = 0; i < layers->len; i++) {
+        tcpstate_layer *l = &g_array_index(layers, tcpstate_layer, i);
+        tcps_record rec;
+        if (l->bad >= 0) {
+            tcpstate_store_add_bad(c->store, pinfo->num, (guint32)l->bad);
+            continue;
+        }
+        if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
+            l->seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
+                             (uint64_t)pinfo->abs_ts.nsecs;
+        l->seg.frame = pinfo->num;
+        if (tcps_process(c->tracker, &l->seg, &rec))
+            tcpstate_store_add(c->store, &rec, &l->seg);
+        else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
+            tcpstate_store_add_bad(c->store, pinfo->num, TCPSTATE_BAD_FLAGS);
+    }
+    tcpstate_reader_clear(&c->reader);
+}
+
+/* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
 
 /* A record of the frame being dissected (tcpstate-tap.h). */
 typedef struct {
+    tcpstate_capture *capture;
     guint32 frame;
     gboolean have_entered; /* rec.entered filled (entry_entered) */
     tcpstate_rec rec;
@@ -166,41 +148,13 @@ static void entry_entered(tcpstate_view *v) {
     if (v->have_entered)
         return;
     v->have_entered = TRUE;
-    tcpstate_store_entered(store, v->frame, &v->rec);
+    tcpstate_store_entered(v->capture->store, v->frame, &v->rec);
 }
-
-/* First pass: the frame's TCP layers, fed to the tracker. */
-static void track_frame(packet_info *pinfo) {
-    GArray *layers;
-
-    if (tracker == NULL || pinfo->flags.in_error_pkt)
-        return;
-    layers = tcpstate_reader_layers(&reader, pinfo->num);
-    if (layers == NULL)
-        return;
-    for (guint i = 0; i < layers->len; i++) {
-        tcpstate_layer *l = &g_array_index(layers, tcpstate_layer, i);
-        tcps_record rec;
-        if (l->bad >= 0) {
-            tcpstate_store_add_bad(store, pinfo->num, (guint32)l->bad);
-            continue;
-        }
-        if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
-            l->seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
-                             (uint64_t)pinfo->abs_ts.nsecs;
-        l->seg.frame = pinfo->num;
-        if (tcps_process(tracker, &l->seg, &rec))
-            tcpstate_store_add(store, &rec, &l->seg);
-        else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
-            tcpstate_store_add_bad(store, pinfo->num, TCPSTATE_BAD_FLAGS);
-    }
-    tcpstate_reader_clear(&reader);
-}
-
-/* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
 
 /* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
-static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int who) {
+static const char *endpoint_string(wmem_allocator_t *scope, const tcpstate_view *v, int who) {
+    const tcps_tracker *tracker = v->capture->tracker;
+    guint32 conn_id = v->rec.conn_id;
     tcps_conn_info ci;
 
     if (tracker == NULL || conn_id == 0 || !tcps_conn_get(tracker, conn_id - 1, 0, &ci))
@@ -273,7 +227,7 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     if (referenced(tree, hf_tcpstate_entered[who]))
         entry_entered(v); /* else its item would not be created: no walk */
     if (referenced(tree, hf_tcpstate_endpoint[who]))
-        endpoint = endpoint_string(pinfo->pool, rec->conn_id, who);
+        endpoint = endpoint_string(pinfo->pool, v, who);
     if (visible)
         sub = proto_tree_add_subtree_format(
             tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
@@ -299,6 +253,7 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
 static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
                           const tcpstate_view *v, gboolean visible) {
     const tcpstate_rec *rec = &v->rec;
+    tcps_tracker *tracker = v->capture->tracker;
     guint8 hb[2], ha[2];
     proto_tree *ht;
     proto_item *pi;
@@ -432,13 +387,14 @@ static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
     entry_entered(v);
     info = wmem_new(pinfo->pool, tcpstate_tap_info);
     info->rec = v->rec;
-    info->tracker = tracker;
+    info->tracker = v->capture->tracker;
     tap_queue_packet(tcpstate_tap, pinfo, info);
 }
 
 /* The malformed TCP layers of a frame: a "not tracked" item with its expert info, on every
  * pass. Returns how many. */
-static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo) {
+static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_t *tvb,
+                            packet_info *pinfo) {
     static const char *const why[TCPSTATE_BAD_COUNT] = {
         "TCP header length below 20 bytes",
         "TCP header incomplete or segment length unknown",
@@ -446,7 +402,7 @@ static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
         "invalid flag combination",
     };
     guint n;
-    const tcpstate_bad *b = tcpstate_store_bad(store, pinfo->num, &n);
+    const tcpstate_bad *b = tcpstate_store_bad(c->store, pinfo->num, &n);
 
     for (guint i = 0; i < n; i++) {
         proto_item *ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
@@ -459,22 +415,24 @@ static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
     return n;
 }
 
-static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
+int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb,
+                     packet_info *pinfo, proto_tree *tree) {
     gint first;
     guint bad;
 
-    if (tcpstate_reader_first_visit(&reader, pinfo))
-        track_frame(pinfo);
-    bad = add_bad_layers(tree, tvb, pinfo);
-    first = tcpstate_store_find(store, pinfo->num);
+    if (tcpstate_reader_first_visit(&c->reader, pinfo))
+        track_frame(c, pinfo);
+    bad = add_bad_layers(c, tree, tvb, pinfo);
+    first = tcpstate_store_find(c->store, pinfo->num);
     if (first < 0)
         return bad ? (int)tvb_captured_length(tvb) : 0;
-    for (gint i = first; i >= 0; i = tcpstate_store_next(store, (guint)i, pinfo->num)) {
+    for (gint i = first; i >= 0; i = tcpstate_store_next(c->store, (guint)i, pinfo->num)) {
         tcpstate_view v;
+        v.capture = c;
         v.frame = pinfo->num;
         v.have_entered = FALSE;
-        tcpstate_store_get(store, (guint)i, &v.rec);
-        if (pref_info_column)
+        tcpstate_store_get(c->store, (guint)i, &v.rec);
+        if (info_column)
             append_info(pinfo, &v.rec);
         add_tree(tree, tvb, pinfo, &v);
         queue_tap(pinfo, &v);
@@ -482,40 +440,35 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return tvb_captured_length(tvb);
 }
 
-/* ---- Init and cleanup: one tracker per capture file and preference set ---------------- */
+/* ---- Start and end of a capture ------------------------------------------------------ */
 
-static void tcpstate_init(void) {
+void tcpstate_capture_init(tcpstate_capture *c, const tcps_config *cfg) {
     static const char *const ws_expert[G_N_ELEMENTS(hf_ws_expert)] = {
         "_ws.expert", "_ws.expert.message", "_ws.expert.severity", "_ws.expert.group"};
-    tcps_config cfg;
 
     /* Registered after the handoffs (expert_packet_init): looked up here. */
     for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
         hf_ws_expert[i] = proto_registrar_get_id_byname(ws_expert[i]);
     expert_tap = find_tap_id("expert");
 
-    tcps_config_init(&cfg);
-    cfg.time_wait_ns = (uint64_t)pref_time_wait_s * G_GUINT64_CONSTANT(1000000000);
-    cfg.midstream = pref_midstream ? 1 : 0;
-    cfg.vantage = (tcps_vantage)pref_vantage;
-    tracker = tcps_new(&cfg);
-    store = tcpstate_store_new();
-    tcpstate_reader_init(&reader);
+    c->tracker = tcps_new(cfg);
+    c->store = tcpstate_store_new();
+    tcpstate_reader_init(&c->reader);
 }
 
-static void tcpstate_cleanup(void) {
-    tcps_free(tracker);
-    tracker = NULL;
-    tcpstate_store_free(store);
-    store = NULL;
-    tcpstate_reader_free(&reader);
+void tcpstate_capture_free(tcpstate_capture *c) {
+    tcps_free(c->tracker);
+    c->tracker = NULL;
+    tcpstate_store_free(c->store);
+    c->store = NULL;
+    tcpstate_reader_free(&c->reader);
 }
 
 /* ---- Registration --------------------------------------------------------------------- */
 
 #define TCPSTATE_EI_GROUP(name) (TCPS_EV_##name == TCPS_EV_BAD_FLAGS ? PI_MALFORMED : PI_SEQUENCE)
 
-static void register_fields(void) {
+void tcpstate_dissector_register(int proto, int tap) {
     static hf_register_info hf[] = {
         {&hf_tcpstate_conn,
          {"Connection", "tcpstate.conn", FT_UINT32, BASE_DEC, NULL, 0x0,
@@ -609,74 +562,10 @@ static void register_fields(void) {
           "TCP port 0 (reserved): segment not tracked", EXPFILL}},
     };
 
+    proto_tcpstate = proto;
+    tcpstate_tap = tap;
     proto_register_field_array(proto_tcpstate, hf, array_length(hf));
     cache_fields(hf, (int)array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert_register_protocol(proto_tcpstate), ei, array_length(ei));
 }
-
-static void register_prefs(void) {
-    module_t *module = prefs_register_protocol(proto_tcpstate, NULL);
-
-    prefs_register_enum_preference(
-        module, "time_wait", "TIME_WAIT timer",
-        "How long an endpoint stays in TIME_WAIT (2 MSL) before the tracker moves it to CLOSED: "
-        "off, 60 s as Linux does, or 240 s as RFC 9293 says (MSL of 2 minutes).",
-        &pref_time_wait_s, time_wait_vals, FALSE);
-    prefs_register_bool_preference(
-        module, "midstream", "Track connections picked up midstream",
-        "Track connections whose handshake is not in the capture; their states are assumed.",
-        &pref_midstream);
-    prefs_register_enum_preference(
-        module, "vantage", "Capture vantage point",
-        "Where the capture was taken. Near an endpoint, a FIN that endpoint sends reaches the "
-        "other end only when the other end's ACK, or the near end's next segment, shows it; "
-        "unknown: at once.",
-        &pref_vantage,
-        vantage_vals, FALSE);
-    prefs_register_bool_preference(module, "info_column", "Show the states in the Info column",
-                                   "Append the client and server states to the Info column.",
-                                   &pref_info_column);
-}
-
-void proto_register_tcpstate(void) {
-    proto_tcpstate = proto_register_protocol("TCP state", "tcpstate", "tcpstate");
-    register_fields();
-    register_prefs();
-    register_postdissector(create_dissector_handle(dissect_tcpstate, proto_tcpstate));
-    register_init_routine(tcpstate_init);
-    register_cleanup_routine(tcpstate_cleanup);
-    tcpstate_tap = register_tap(TCPSTATE_TAP_NAME);
-    tcpstate_flow_register(proto_tcpstate);
-}
-
-static int dissect_tcp_shim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
-    return tcpstate_reader_dissect(&reader, tvb, pinfo, tree, data);
-}
-
-void proto_reg_handoff_tcpstate(void) {
-    tcpstate_reader_handoff(dissect_tcp_shim);
-}
-
-/* Statistics and the connection table are tap listeners (tcpstate-stats.c, -conns.c). */
-static void register_tap_listeners(void) {
-    tcpstate_stats_register();
-    tcpstate_conns_register();
-}
-
-void plugin_register(void) {
-    static proto_plugin plug;
-    static tap_plugin tap_plug;
-
-    plug.register_protoinfo = proto_register_tcpstate;
-    plug.register_handoff = proto_reg_handoff_tcpstate;
-    proto_register_plugin(&plug);
-    tap_plug.register_tap_listener = register_tap_listeners;
-    tap_register_plugin(&tap_plug);
-}
-
-#if TCPSTATE_HAVE_PLUGIN_DESCRIBE
-uint32_t plugin_describe(void) {
-    return WS_PLUGIN_DESC_DISSECTOR;
-}
-#endif
