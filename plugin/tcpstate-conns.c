@@ -8,7 +8,8 @@
  * States come from the tracker: at the end, or when TIME is after a connection's last
  * segment, tcps_conn_get(tracker, i, TIME) (which applies a configured TIME_WAIT
  * timer); when TIME falls inside a connection, the record of its last segment at or
- * before TIME, with the TIME_WAIT timer run from there up to TIME.
+ * before TIME, with the tracker's TIME_WAIT timer run from there up to TIME
+ * (tcps_state_at). The tracker comes with the tap's records (tcpstate-tap.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -160,15 +161,15 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
         events = ci.events;
     } else {
         /* The connection goes on after the table's time: its last record at or before
-         * it, and a configured TIME_WAIT timer that ran out between them (RFC 9293
-         * 3.10.8, timeout 2*MSL). Later segments cannot change that past. */
-        gint64 tw = (gint64)tcps_time_wait_ns(t); /* the timer the records were made with */
+         * it, with the tracker's TIME_WAIT timer (tcps_state_at) run from there up to that
+         * time. Later segments cannot change that past. */
+        uint64_t at_ns = (uint64_t)(d->base_ns + at_rel_ns);
         for (int who = 0; who < 2; who++) {
-            if (tw > 0 && state[who] == TCPS_TIME_WAIT && since[who] >= 0 &&
-                at_rel_ns >= since[who] + tw) {
-                state[who] = TCPS_CLOSED;
-                since[who] += tw;
-            }
+            uint64_t entered_ns = (uint64_t)(d->base_ns + since[who]);
+            if (since[who] < 0)
+                continue; /* entered at a time not known here: no timer */
+            state[who] = (uint8_t)tcps_state_at(t, state[who], &entered_ns, at_ns);
+            since[who] = (gint64)entered_ns - d->base_ns;
         }
     }
     cells[COL_CONN] = wmem_strdup_printf(NULL, "%u", row->conn_id);
