@@ -65,11 +65,16 @@ static expert_field ei_tcpstate_ev[TCPS_EVENT_COUNT];
 
 /* Wireshark's generic expert fields (_ws.expert and its message, severity and group) and
  * its expert tap, looked up at init: who else can see an expert info (expert_wanted). */
-static int hf_ws_expert[4] = {-1, -1, -1, -1};
+static int hf_ws_expert = -1;
+static int hf_ws_expert_message = -1;
+static int hf_ws_expert_severity = -1;
+static int hf_ws_expert_group = -1;
 static int expert_tap = -1;
 
-/* Indexed by tcpstate_bad_reason below TCPSTATE_BAD_FLAGS. */
-static expert_field ei_tcpstate_malformed[TCPSTATE_BAD_FLAGS];
+/* Malformed TCP layers (tcpstate_bad_reason): not tracked. */
+static expert_field ei_tcpstate_malformed_hdr_len = EI_INIT;
+static expert_field ei_tcpstate_malformed_truncated = EI_INIT;
+static expert_field ei_tcpstate_malformed_zero_port = EI_INIT;
 
 /* ---- Value strings, from the tracker's X-macro lists ----------------------------------- */
 
@@ -105,7 +110,7 @@ static const value_string tcpstate_sender_vals[] = {
 
 /* ---- First pass: TCP layers to stored records ----------------------------------------- */
 
-/* First pass: the frame's TCP layers, fed to the tracker, and their records stored. */
+/* The TCP layers the reader noted in the frame, fed to the tracker; their records stored. */
 static void track_frame(tcpstate_capture *c, packet_info *pinfo) {
     GArray *layers;
 
@@ -300,6 +305,11 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
         proto_item_set_hidden(pi);
 }
 
+/* referenced() for a field of Wireshark's looked up at init (-1: not there). */
+static gboolean ws_referenced(proto_tree *tree, int hf) {
+    return hf >= 0 && referenced(tree, hf);
+}
+
 /* Whether an event's expert info must be added. Wireshark's expert code costs some 1,100
  * instructions an info, item or not (a formatted copy of the text, its faked subtree), and
  * on busy captures most frames have an event. It is skipped only when nothing it does can
@@ -310,9 +320,9 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
 static gboolean expert_wanted(packet_info *pinfo, proto_tree *tree, int ev) {
     if (referenced(tree, ei_tcpstate_ev[ev].hf))
         return TRUE;
-    for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
-        if (hf_ws_expert[i] >= 0 && referenced(tree, hf_ws_expert[i]))
-            return TRUE;
+    if (ws_referenced(tree, hf_ws_expert) || ws_referenced(tree, hf_ws_expert_message) ||
+        ws_referenced(tree, hf_ws_expert_severity) || ws_referenced(tree, hf_ws_expert_group))
+        return TRUE;
     return have_tap_listener(expert_tap) ||
            (pinfo->cinfo != NULL && pinfo->cinfo->col_first[COL_EXPERT] >= 0) ||
            (int)expert_get_highest_severity() < TCPSTATE_EI_SEVERITY(tcps_event_severity(ev));
@@ -395,11 +405,14 @@ static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
  * pass. Returns how many. */
 static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_t *tvb,
                             packet_info *pinfo) {
-    static const char *const why[TCPSTATE_BAD_COUNT] = {
-        "TCP header length below 20 bytes",
-        "TCP header incomplete or segment length unknown",
-        "TCP port 0",
-        "invalid flag combination",
+    static const struct {
+        const char *why;
+        expert_field *ei;
+    } bad[TCPSTATE_BAD_COUNT] = {
+        {"TCP header length below 20 bytes", &ei_tcpstate_malformed_hdr_len},
+        {"TCP header incomplete or segment length unknown", &ei_tcpstate_malformed_truncated},
+        {"TCP port 0", &ei_tcpstate_malformed_zero_port},
+        {"invalid flag combination", &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]},
     };
     guint n;
     const tcpstate_bad *b = tcpstate_store_bad(c->store, pinfo->num, &n);
@@ -407,10 +420,8 @@ static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_
     for (guint i = 0; i < n; i++) {
         proto_item *ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
                                                         "TCP state: not tracked (%s)",
-                                                        why[b[i].reason]);
-        expert_add_info(pinfo, ti,
-                        b[i].reason == TCPSTATE_BAD_FLAGS ? &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]
-                                                          : &ei_tcpstate_malformed[b[i].reason]);
+                                                        bad[b[i].reason].why);
+        expert_add_info(pinfo, ti, bad[b[i].reason].ei);
     }
     return n;
 }
@@ -443,12 +454,11 @@ int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb,
 /* ---- Start and end of a capture ------------------------------------------------------ */
 
 void tcpstate_capture_init(tcpstate_capture *c, const tcps_config *cfg) {
-    static const char *const ws_expert[G_N_ELEMENTS(hf_ws_expert)] = {
-        "_ws.expert", "_ws.expert.message", "_ws.expert.severity", "_ws.expert.group"};
-
     /* Registered after the handoffs (expert_packet_init): looked up here. */
-    for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
-        hf_ws_expert[i] = proto_registrar_get_id_byname(ws_expert[i]);
+    hf_ws_expert = proto_registrar_get_id_byname("_ws.expert");
+    hf_ws_expert_message = proto_registrar_get_id_byname("_ws.expert.message");
+    hf_ws_expert_severity = proto_registrar_get_id_byname("_ws.expert.severity");
+    hf_ws_expert_group = proto_registrar_get_id_byname("_ws.expert.group");
     expert_tap = find_tap_id("expert");
 
     c->tracker = tcps_new(cfg);
@@ -549,15 +559,15 @@ void tcpstate_dissector_register(int proto, int tap) {
      {"tcpstate.ev." tok, TCPSTATE_EI_GROUP(name), TCPSTATE_EI_SEVERITY(sev), desc, EXPFILL}},
         TCPS_EVENT_MAP(TCPSTATE_EI)
 #undef TCPSTATE_EI
-        {&ei_tcpstate_malformed[TCPSTATE_BAD_HDR_LEN],
+        {&ei_tcpstate_malformed_hdr_len,
          {"tcpstate.malformed.hdr_len", PI_MALFORMED, PI_WARN,
           "TCP header length below 20 bytes: segment not tracked", EXPFILL}},
-        {&ei_tcpstate_malformed[TCPSTATE_BAD_TRUNCATED],
+        {&ei_tcpstate_malformed_truncated,
          {"tcpstate.malformed.truncated", PI_MALFORMED, PI_WARN,
           "TCP header incomplete (cut by the snapshot length, or shorter than its header "
           "length) or segment length unknown: segment not tracked",
           EXPFILL}},
-        {&ei_tcpstate_malformed[TCPSTATE_BAD_ZERO_PORT],
+        {&ei_tcpstate_malformed_zero_port,
          {"tcpstate.malformed.zero_port", PI_MALFORMED, PI_WARN,
           "TCP port 0 (reserved): segment not tracked", EXPFILL}},
     };

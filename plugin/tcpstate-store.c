@@ -99,7 +99,7 @@ G_STATIC_ASSERT(TCPS_CERT_COUNT <= 4);
 
 /* Rare values of an entry, by entry index (sorted: appended in first-pass order). */
 typedef struct {
-    guint32 index;
+    guint32 entry; /* its index in entries */
     guint32 value;
 } tcpstate_side;
 
@@ -178,9 +178,9 @@ void tcpstate_store_free(tcpstate_store *s) {
 
 /* ---- First pass -------------------------------------------------------------------------- */
 
-static guint8 event_set_of(tcpstate_store *s, guint32 events, guint index) {
+static guint8 event_set_of(tcpstate_store *s, guint32 events, guint idx) {
     gpointer found;
-    tcpstate_side side = {index, events};
+    tcpstate_side side = {idx, events};
 
     if (events == 0)
         return 0;
@@ -200,12 +200,12 @@ static guint8 event_set_of(tcpstate_store *s, guint32 events, guint index) {
 }
 
 /* The value for entry index in a side table. */
-static guint32 side_value(const GArray *side, guint index) {
+static guint32 side_value(const GArray *side, guint idx) {
     guint lo = 0, hi = side->len;
 
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(side, tcpstate_side, mid).index < index)
+        if (g_array_index(side, tcpstate_side, mid).entry < idx)
             lo = mid + 1;
         else
             hi = mid;
@@ -266,13 +266,13 @@ static gboolean note_transitions(tcpstate_store *s, const tcps_record *rec, guin
 }
 
 /* The frame of entry index into e->step, the anchors or far_frames. */
-static void set_entry_frame(tcpstate_store *s, tcpstate_entry *e, guint index, guint32 frame) {
-    if ((index & TCPSTATE_ANCHOR_MASK) == 0) {
+static void set_entry_frame(tcpstate_store *s, tcpstate_entry *e, guint idx, guint32 frame) {
+    if ((idx & TCPSTATE_ANCHOR_MASK) == 0) {
         g_array_append_val(s->anchors, frame);
     } else if (frame - s->last_entry_frame < TCPSTATE_STEP_FAR) {
         e->step = (guint8)(frame - s->last_entry_frame);
     } else {
-        tcpstate_side side = {index, frame};
+        tcpstate_side side = {idx, frame};
         e->step = TCPSTATE_STEP_FAR;
         g_array_append_val(s->far_frames, side);
     }
@@ -281,10 +281,10 @@ static void set_entry_frame(tcpstate_store *s, tcpstate_entry *e, guint index, g
 
 void tcpstate_store_add(tcpstate_store *s, const tcps_record *rec, const tcps_segment *seg) {
     tcpstate_entry *e;
-    guint index = s->entries.len;
+    guint idx = s->entries.len;
     guint32 bits = 0;
 
-    if (index == G_MAXUINT || !note_transitions(s, rec, seg->frame))
+    if (idx == G_MAXUINT || !note_transitions(s, rec, seg->frame))
         return; /* 2^32 layers or 2^31 transitions: beyond what a capture file can hold */
     for (int i = 0; i < 2; i++) {
         bits |= (guint32)(rec->before[i] & 0xf) << TCPSTATE_EB_BEFORE(i);
@@ -295,14 +295,14 @@ void tcpstate_store_add(tcpstate_store *s, const tcps_record *rec, const tcps_se
     bits |= (guint32)(rec->roles_assumed & 1) << TCPSTATE_EB_ROLES;
     bits |= (guint32)seg->flags << TCPSTATE_EB_FLAGS;
     e = (tcpstate_entry *)vec_push(&s->entries);
-    set_entry_frame(s, e, index, seg->frame);
+    set_entry_frame(s, e, idx, seg->frame);
     e->conn_id = rec->conn_id;
     e->bits = bits;
-    e->event_set = event_set_of(s, (guint32)rec->events, index);
+    e->event_set = event_set_of(s, (guint32)rec->events, idx);
     if (seg->len < TCPSTATE_ESCAPE) {
         e->len = (guint16)seg->len;
     } else {
-        tcpstate_side side = {index, seg->len};
+        tcpstate_side side = {idx, seg->len};
         e->len = TCPSTATE_ESCAPE;
         g_array_append_val(s->big_lens, side);
     }
@@ -317,13 +317,13 @@ void tcpstate_store_add_bad(tcpstate_store *s, guint32 frame, guint32 reason) {
 /* ---- Every pass -------------------------------------------------------------------------- */
 
 /* The frame of entry index, given prev, the frame of entry index - 1. */
-static guint32 entry_frame_after(const tcpstate_store *s, guint index, guint32 prev) {
+static guint32 entry_frame_after(const tcpstate_store *s, guint idx, guint32 prev) {
     guint8 step;
 
-    if ((index & TCPSTATE_ANCHOR_MASK) == 0)
-        return g_array_index(s->anchors, guint32, index >> TCPSTATE_ANCHOR_BITS);
-    step = ((const tcpstate_entry *)vec_at(&s->entries, index))->step;
-    return step == TCPSTATE_STEP_FAR ? side_value(s->far_frames, index) : prev + step;
+    if ((idx & TCPSTATE_ANCHOR_MASK) == 0)
+        return g_array_index(s->anchors, guint32, idx >> TCPSTATE_ANCHOR_BITS);
+    step = ((const tcpstate_entry *)vec_at(&s->entries, idx))->step;
+    return step == TCPSTATE_STEP_FAR ? side_value(s->far_frames, idx) : prev + step;
 }
 
 /* Frames are mostly shown in order, so the entry after the previous answer is tried first;
@@ -368,14 +368,14 @@ gint tcpstate_store_find(tcpstate_store *s, guint32 frame) {
     return (gint)i;
 }
 
-gint tcpstate_store_next(const tcpstate_store *s, guint index, guint32 frame) {
-    guint next = index + 1;
+gint tcpstate_store_next(const tcpstate_store *s, guint idx, guint32 frame) {
+    guint next = idx + 1;
 
     return next < s->entries.len && entry_frame_after(s, next, frame) == frame ? (gint)next : -1;
 }
 
-void tcpstate_store_get(const tcpstate_store *s, guint index, tcpstate_rec *rec) {
-    const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&s->entries, index);
+void tcpstate_store_get(const tcpstate_store *s, guint idx, tcpstate_rec *rec) {
+    const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&s->entries, idx);
     guint32 bits = e->bits;
 
     memset(rec, 0, sizeof *rec);
@@ -389,9 +389,9 @@ void tcpstate_store_get(const tcpstate_store *s, guint index, tcpstate_rec *rec)
     rec->roles_assumed = (guint8)((bits >> TCPSTATE_EB_ROLES) & 1);
     rec->flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
     rec->events = e->event_set == TCPSTATE_SET_ESCAPE
-                      ? side_value(s->odd_events, index)
+                      ? side_value(s->odd_events, idx)
                       : g_array_index(s->event_sets, guint32, e->event_set);
-    rec->len = e->len == TCPSTATE_ESCAPE ? side_value(s->big_lens, index) : e->len;
+    rec->len = e->len == TCPSTATE_ESCAPE ? side_value(s->big_lens, idx) : e->len;
 }
 
 void tcpstate_store_entered(const tcpstate_store *s, guint32 frame, tcpstate_rec *rec) {

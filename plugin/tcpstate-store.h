@@ -31,13 +31,13 @@ void tcpstate_store_add_bad(tcpstate_store *s, guint32 frame, guint32 reason);
 
 /* Every pass. The records of a frame are consecutive, in the order they were added:
  * tcpstate_store_find() gives the index of the first one (-1 for none), and
- * tcpstate_store_next() the one after index when it is of the same frame (-1 when not). A
+ * tcpstate_store_next() the one after idx when it is of the same frame (-1 when not). A
  * NULL store has no records. */
 gint tcpstate_store_find(tcpstate_store *s, guint32 frame);
-gint tcpstate_store_next(const tcpstate_store *s, guint index, guint32 frame);
+gint tcpstate_store_next(const tcpstate_store *s, guint idx, guint32 frame);
 
-/* Record index into *rec, but for rec->entered (zero): tcpstate_store_entered(). */
-void tcpstate_store_get(const tcpstate_store *s, guint index, tcpstate_rec *rec);
+/* Record idx into *rec, but for rec->entered (zero): tcpstate_store_entered(). */
+void tcpstate_store_get(const tcpstate_store *s, guint idx, tcpstate_rec *rec);
 
 /* Fills rec->entered, for rec, a record of frame: a walk of the connection's transitions. */
 void tcpstate_store_entered(const tcpstate_store *s, guint32 frame, tcpstate_rec *rec);
