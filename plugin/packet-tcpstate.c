@@ -22,12 +22,12 @@
 #include <epan/proto.h>
 #include <epan/tap.h>
 
-#include "tcpstate.h"
 #include "packet-tcpstate.h"
 #include "tcpstate-store.h"
 #include "tcpstate-tap.h"
 #include "tcpstate-tcp-reader.h"
 #include "tcpstate-text.h"
+#include "tcpstate.h"
 
 /* ---- Registered items ----------------------------------------------------------------- */
 
@@ -221,8 +221,8 @@ static void add_gen_boolean(proto_tree *tree, int hf, tvbuff_t *tvb, gboolean va
         proto_item_set_generated(proto_tree_add_boolean(tree, hf, tvb, 0, 0, value));
 }
 
-static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-                              tcpstate_view *v, int who, gboolean visible) {
+static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v,
+                              int who, gboolean visible) {
     static const char *const label[2] = {"Client", "Server"};
     const tcpstate_rec *rec = &v->rec;
     const char *endpoint = NULL;
@@ -235,9 +235,9 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         endpoint = endpoint_string(pinfo->pool, v, who);
     if (visible)
         sub = proto_tree_add_subtree_format(
-            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
-            NULL, "%s %s: %s (%s), since frame %u", label[who],
-            endpoint != NULL ? endpoint : "?", tcps_state_name(rec->after[who]),
+            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server, NULL,
+            "%s %s: %s (%s), since frame %u", label[who], endpoint != NULL ? endpoint : "?",
+            tcps_state_name(rec->after[who]),
             val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
     else /* a text item in a tree nobody sees would not be created: its items go to tree */
         sub = tree;
@@ -255,8 +255,8 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
 /* Hindsight, known once the whole file was read: drawn on later passes only
  * (tshark -2, the GUI after loading), in its own subtree; computed only when shown or
  * asked for (a filter, a column, -T fields). */
-static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
-                          const tcpstate_view *v, gboolean visible) {
+static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v,
+                          gboolean visible) {
     const tcpstate_rec *rec = &v->rec;
     tcps_tracker *tracker = v->capture->tracker;
     guint8 hb[2], ha[2];
@@ -353,8 +353,8 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
          * it; the fields a filter, column or tap asks for then go to the top (flat). */
         if (visible || ref == HF_REF_TYPE_DIRECT) {
             st = proto_item_add_subtree(
-                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
-                                               "TCP state: %s", tcpstate_summary_str(pinfo->pool, rec)),
+                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
+                                               tcpstate_summary_str(pinfo->pool, rec)),
                 ett_tcpstate);
         } else {
             flat = PTREE_DATA(tree)->fake_protocols && experts == 0 &&
@@ -418,16 +418,15 @@ static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_
     const tcpstate_bad *b = tcpstate_store_bad(c->store, pinfo->num, &n);
 
     for (guint i = 0; i < n; i++) {
-        proto_item *ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
-                                                        "TCP state: not tracked (%s)",
-                                                        bad[b[i].reason].why);
+        proto_item *ti = proto_tree_add_protocol_format(
+            tree, proto_tcpstate, tvb, 0, 0, "TCP state: not tracked (%s)", bad[b[i].reason].why);
         expert_add_info(pinfo, ti, bad[b[i].reason].ei);
     }
     return n;
 }
 
-int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb,
-                     packet_info *pinfo, proto_tree *tree) {
+int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb, packet_info *pinfo,
+                     proto_tree *tree) {
     gint first;
     guint bad;
 
@@ -554,11 +553,13 @@ void tcpstate_dissector_register(int proto, int tap) {
     static gint *ett[] = {&ett_tcpstate, &ett_tcpstate_client, &ett_tcpstate_server,
                           &ett_tcpstate_hindsight};
     static ei_register_info ei[] = {
+    /* clang-format off: each entry of the macro is an entry of the table */
 #define TCPSTATE_EI(name, tok, sev, desc)                                                          \
     {&ei_tcpstate_ev[TCPS_EV_##name],                                                              \
      {"tcpstate.ev." tok, TCPSTATE_EI_GROUP(name), TCPSTATE_EI_SEVERITY(sev), desc, EXPFILL}},
         TCPS_EVENT_MAP(TCPSTATE_EI)
 #undef TCPSTATE_EI
+        /* clang-format on */
         {&ei_tcpstate_malformed_hdr_len,
          {"tcpstate.malformed.hdr_len", PI_MALFORMED, PI_WARN,
           "TCP header length below 20 bytes: segment not tracked", EXPFILL}},

@@ -10,9 +10,9 @@
 
 #include <epan/packet.h>
 
-#include "tcpstate.h"
 #include "tcpstate-store.h"
 #include "tcpstate-tcp-reader.h"
+#include "tcpstate.h"
 
 /* Everything that lives as long as one dissection of a capture file (one set of
  * preferences): made by tcpstate_capture_init() from the init routine, freed by
@@ -33,7 +33,7 @@ void tcpstate_capture_free(tcpstate_capture *c);
 
 /* The postdissector, for capture c: with info_column, the states are appended to the Info
  * column. */
-int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb,
-                     packet_info *pinfo, proto_tree *tree);
+int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb, packet_info *pinfo,
+                     proto_tree *tree);
 
 #endif /* PACKET_TCPSTATE_H */

@@ -19,11 +19,11 @@
 #include <epan/proto.h>
 #include <epan/tap.h>
 
-#include "tcpstate.h"
 #include "packet-tcpstate.h"
 #include "tcpstate-compat.h"
 #include "tcpstate-tap.h"
 #include "tcpstate-tcp-reader.h"
+#include "tcpstate.h"
 
 #if TCPSTATE_HAVE_PLUGIN_DESCRIBE
 #include <wsutil/plugins.h>

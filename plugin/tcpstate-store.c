@@ -191,8 +191,7 @@ static guint8 event_set_of(tcpstate_store *s, guint32 events, guint idx) {
     if (s->event_sets->len < TCPSTATE_SET_ESCAPE) {
         guint8 set = (guint8)s->event_sets->len;
         g_array_append_val(s->event_sets, events);
-        g_hash_table_insert(s->event_set_index, GUINT_TO_POINTER(events),
-                            GUINT_TO_POINTER(set));
+        g_hash_table_insert(s->event_set_index, GUINT_TO_POINTER(events), GUINT_TO_POINTER(set));
         return set;
     }
     g_array_append_val(s->odd_events, side);
@@ -214,9 +213,8 @@ static guint32 side_value(const GArray *side, guint idx) {
 }
 
 static tcpstate_conn *conn_of(const tcpstate_store *s, guint32 conn_id) {
-    return conn_id != 0 && conn_id <= s->conns.len
-               ? (tcpstate_conn *)vec_at(&s->conns, conn_id - 1)
-               : NULL;
+    return conn_id != 0 && conn_id <= s->conns.len ? (tcpstate_conn *)vec_at(&s->conns, conn_id - 1)
+                                                   : NULL;
 }
 
 /* entered[who] of connection c for a segment of frame: the latest transition of who at
@@ -227,8 +225,7 @@ static guint32 conn_entered(const tcpstate_store *s, const tcpstate_conn *c, int
     guint32 t = c->last;
 
     while (t != 0) {
-        const tcpstate_transition *tr =
-            (const tcpstate_transition *)vec_at(&s->transitions, t - 1);
+        const tcpstate_transition *tr = (const tcpstate_transition *)vec_at(&s->transitions, t - 1);
         if ((tr->prev & TCPSTATE_TR_WHO(who)) && tr->frame <= frame)
             return tr->frame;
         t = tr->prev & TCPSTATE_TR_INDEX;

@@ -9,8 +9,8 @@
 
 #include <glib.h>
 
-#include "tcpstate.h"
 #include "tcpstate-tap.h"
+#include "tcpstate.h"
 
 typedef struct tcpstate_store tcpstate_store;
 

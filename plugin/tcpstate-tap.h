@@ -23,16 +23,16 @@
  * segment's TCP flags and payload length as fed to the tracker. Index 0 = client,
  * 1 = server (TCPS_CLIENT, TCPS_SERVER). */
 typedef struct tcpstate_rec {
-    uint64_t events;      /* TCPS_EVENT_BIT(ev) set for each event */
-    uint32_t conn_id;     /* 1, 2, ... in order of first segment */
-    uint32_t entered[2];  /* frame where after[i] was entered */
-    uint32_t len;         /* payload bytes */
-    uint8_t before[2];    /* tcps_state just before the segment */
-    uint8_t after[2];     /* tcps_state after it */
-    uint8_t cert[2];      /* tcps_certainty of after[i] */
-    uint8_t sender;       /* TCPS_CLIENT or TCPS_SERVER */
+    uint64_t events;       /* TCPS_EVENT_BIT(ev) set for each event */
+    uint32_t conn_id;      /* 1, 2, ... in order of first segment */
+    uint32_t entered[2];   /* frame where after[i] was entered */
+    uint32_t len;          /* payload bytes */
+    uint8_t before[2];     /* tcps_state just before the segment */
+    uint8_t after[2];      /* tcps_state after it */
+    uint8_t cert[2];       /* tcps_certainty of after[i] */
+    uint8_t sender;        /* TCPS_CLIENT or TCPS_SERVER */
     uint8_t roles_assumed; /* 1 if client and server were guessed (no SYN seen) */
-    uint8_t flags;        /* TCPS_FIN ... TCPS_CWR */
+    uint8_t flags;         /* TCPS_FIN ... TCPS_CWR */
 } tcpstate_rec;
 
 /* Payload of the "tcpstate" tap. tracker is the capture's tracker, read only, for what a

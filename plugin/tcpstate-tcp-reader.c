@@ -124,8 +124,7 @@ static void note_tcp_layer(tcpstate_reader *r, tvbuff_t *tvb, packet_info *pinfo
         r->pending_zone = 0;
         g_array_set_size(r->pending, 0);
     }
-    if (tvb_captured_length(tvb) < 4 ||
-        !proto_is_protocol_enabled(find_protocol_by_id(proto_tcp)))
+    if (tvb_captured_length(tvb) < 4 || !proto_is_protocol_enabled(find_protocol_by_id(proto_tcp)))
         return; /* TCP shows no port: not a layer */
     memset(&layer, 0, sizeof layer);
     layer.seg.zone = r->pending_zone++; /* keeps tunnelled and outer tuples apart */
@@ -135,8 +134,8 @@ static void note_tcp_layer(tcpstate_reader *r, tvbuff_t *tvb, packet_info *pinfo
     g_array_append_val(r->pending, layer);
 }
 
-int tcpstate_reader_dissect(tcpstate_reader *r, tvbuff_t *tvb, packet_info *pinfo,
-                            proto_tree *tree, void *data) {
+int tcpstate_reader_dissect(tcpstate_reader *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                            void *data) {
     if (!PINFO_FD_VISITED(pinfo) && pinfo->num > r->last_fed_frame && r->pending != NULL)
         note_tcp_layer(r, tvb, pinfo);
     return call_dissector_only(tcp_handle, tvb, pinfo, tree, data);

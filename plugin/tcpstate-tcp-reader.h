@@ -47,8 +47,8 @@ void tcpstate_reader_handoff(dissector_t shim);
 
 /* Notes the TCP header at the start of tvb on the first pass, then hands the segment to the
  * TCP dissector unchanged. */
-int tcpstate_reader_dissect(tcpstate_reader *r, tvbuff_t *tvb, packet_info *pinfo,
-                            proto_tree *tree, void *data);
+int tcpstate_reader_dissect(tcpstate_reader *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                            void *data);
 
 /* From the postdissector: TRUE the first time it sees frame pinfo on the first pass, and
  * then its TCP layers are noted; the reader notes no more layers of that frame. */

@@ -45,7 +45,8 @@ typedef struct {
     gsize n;
 } tcpstate_text;
 
-#define TCPSTATE_TEXT(lit) {(lit), sizeof(lit) - 1}
+#define TCPSTATE_TEXT(lit)                                                                         \
+    { (lit), sizeof(lit) - 1 }
 
 /* Both endpoints' states into buf from *n: for each, who[i], then the state before and arrow
  * if it changed, then the state after ("client FIN_WAIT_1 -> FIN_WAIT_2, server ...").

@@ -12,8 +12,8 @@
 
 #include <epan/wmem_scopes.h>
 
-#include "tcpstate.h"
 #include "tcpstate-tap.h"
+#include "tcpstate.h"
 
 /* "FIN_WAIT_2/CLOSE_WAIT" (sep "/") or "FIN_WAIT_2 / CLOSE_WAIT" (sep " / "): client state,
  * sep, server state, allocated in scope. */
