@@ -8,7 +8,8 @@
 if(TCPS_SANITIZE AND TARGET tcpstate_tracker_san AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
   get_target_property(tcps_asan_sources tcpstate SOURCES)
   add_library(tcpstate_asan MODULE ${tcps_asan_sources})
-  set_target_properties(tcpstate_asan PROPERTIES PREFIX "" OUTPUT_NAME tcpstate_asan)
+  set_target_properties(tcpstate_asan PROPERTIES PREFIX "" OUTPUT_NAME tcpstate_asan
+    C_VISIBILITY_PRESET hidden)
   target_link_libraries(tcpstate_asan PRIVATE epan tcpstate_tracker_san)
   target_compile_options(tcpstate_asan PRIVATE ${TCPS_WARNINGS}
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

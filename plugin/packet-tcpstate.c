@@ -1,82 +1,33 @@
-/* packet-tcpstate.c: the Wireshark user interface of the tcpstate tracker.
+/* packet-tcpstate.c: the tcpstate dissector: the Wireshark user interface of the tracker.
  *
- * On the first pass it reads the header of each TCP layer of a frame (a small
- * dissector sits in front of TCP in the "ip.proto" table), and a postdissector
- * feeds those segments to the tracker (tracker/tcpstate.h) and keeps the
- * resulting record; on every pass it draws the "TCP state" tree, the
- * tcpstate.* fields, the expert infos and the Info column text from the stored
- * record, so one-pass tshark, tshark -2 and the GUI show the same thing.
- * All TCP reasoning lives in the tracker.
+ * On the first pass the postdissector feeds the TCP headers of a frame (noted by the TCP
+ * header reader, tcpstate-tcp-reader.c) to the tracker (tracker/tcpstate.h) and stores the
+ * resulting records (tcpstate-store.c); on every pass it draws the "TCP state" tree, the
+ * tcpstate.* fields, the expert infos and the Info column text from the stored records, and
+ * queues them on the "tcpstate" tap, so one-pass tshark, tshark -2 and the GUI show the same
+ * thing. All TCP reasoning lives in the tracker; the plugin's registration is in
+ * tcpstate-register.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-
-#define WS_BUILD_DLL
 
 #include <stdint.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include <ws_symbol_export.h>
-#include <ws_version.h>
-
-#include <epan/address.h>
 #include <epan/column-info.h>
 #include <epan/expert.h>
-#include <epan/ipproto.h>
 #include <epan/packet.h>
-#include <epan/prefs.h>
 #include <epan/proto.h>
 #include <epan/tap.h>
-#include <epan/to_str.h>
-#include <wsutil/pint.h>
 
+#include "packet-tcpstate.h"
+#include "tcpstate-store.h"
+#include "tcpstate-tap.h"
+#include "tcpstate-tcp-reader.h"
+#include "tcpstate-text.h"
 #include "tcpstate.h"
-#include "tcpstate-plugin.h"
-
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-#include <wsutil/plugins.h>
-#endif
-
-/* ---- Wireshark version differences ---------------------------------------------------- */
-
-/* pntoh16/32 are named pntohu16/32 from 4.6 on. */
-#if TCPSTATE_WS_AT_LEAST(4, 6)
-#define TCPSTATE_NTOH16(p) pntohu16(p)
-#define TCPSTATE_NTOH32(p) pntohu32(p)
-#else
-#define TCPSTATE_NTOH16(p) pntoh16(p)
-#define TCPSTATE_NTOH32(p) pntoh32(p)
-#endif
-
-/* tvb_get_guint8 is deprecated from 4.4 on, tvb_get_uint8 absent in 4.0. */
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-#define TCPSTATE_TVB_U8(tvb, off) tvb_get_uint8((tvb), (off))
-#else
-#define TCPSTATE_TVB_U8(tvb, off) tvb_get_guint8((tvb), (off))
-#endif
-
-/* Boolean preferences are gboolean in 4.0 and bool in 4.4+. */
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-typedef bool tcpstate_pref_bool;
-#else
-typedef gboolean tcpstate_pref_bool;
-#endif
-
-/* ---- Plugin entry points -------------------------------------------------------------- */
-
-WS_DLL_PUBLIC_DEF const gchar plugin_version[] = TCPS_VERSION;
-WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
-WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
-
-WS_DLL_PUBLIC void plugin_register(void);
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-WS_DLL_PUBLIC uint32_t plugin_describe(void);
-#endif
-
-void proto_register_tcpstate(void);
-void proto_reg_handoff_tcpstate(void);
 
 /* ---- Registered items ----------------------------------------------------------------- */
 
@@ -114,42 +65,16 @@ static expert_field ei_tcpstate_ev[TCPS_EVENT_COUNT];
 
 /* Wireshark's generic expert fields (_ws.expert and its message, severity and group) and
  * its expert tap, looked up at init: who else can see an expert info (expert_wanted). */
-static int hf_ws_expert[4] = {-1, -1, -1, -1};
+static int hf_ws_expert = -1;
+static int hf_ws_expert_message = -1;
+static int hf_ws_expert_severity = -1;
+static int hf_ws_expert_group = -1;
 static int expert_tap = -1;
 
-/* TCP layers not tracked because they are malformed (an invalid flag combination on an
- * unknown tuple is shown as the tracker's bad_flags event instead). */
-typedef enum {
-    TCPSTATE_BAD_HDR_LEN,   /* TCP header length below 20 bytes */
-    TCPSTATE_BAD_TRUNCATED, /* header fields or segment length missing */
-    TCPSTATE_BAD_ZERO_PORT, /* source or destination port 0 */
-    TCPSTATE_BAD_FLAGS,     /* invalid flags, no connection: the tracker keeps nothing */
-    TCPSTATE_BAD_COUNT
-} tcpstate_bad_reason;
-
-/* Indexed by tcpstate_bad_reason below TCPSTATE_BAD_FLAGS. */
-static expert_field ei_tcpstate_malformed[TCPSTATE_BAD_FLAGS];
-
-/* Preferences. */
-enum { TCPSTATE_TW_OFF = 0, TCPSTATE_TW_LINUX = 60, TCPSTATE_TW_RFC = 240 };
-static gint pref_time_wait_s = TCPSTATE_TW_OFF;
-static tcpstate_pref_bool pref_midstream = TRUE;
-static gint pref_vantage = TCPS_VANTAGE_UNKNOWN;
-static tcpstate_pref_bool pref_info_column = TRUE;
-
-static const enum_val_t time_wait_vals[] = {
-    {"off", "Off (until the port pair is reused)", TCPSTATE_TW_OFF},
-    {"linux", "60 s (Linux)", TCPSTATE_TW_LINUX},
-    {"rfc", "240 s (RFC 9293, 2 MSL)", TCPSTATE_TW_RFC},
-    {NULL, NULL, 0},
-};
-
-static const enum_val_t vantage_vals[] = {
-    {"unknown", "Unknown", TCPS_VANTAGE_UNKNOWN},
-    {"client", "Near the client", TCPS_VANTAGE_CLIENT},
-    {"server", "Near the server", TCPS_VANTAGE_SERVER},
-    {NULL, NULL, 0},
-};
+/* Malformed TCP layers (tcpstate_bad_reason): not tracked. */
+static expert_field ei_tcpstate_malformed_hdr_len = EI_INIT;
+static expert_field ei_tcpstate_malformed_truncated = EI_INIT;
+static expert_field ei_tcpstate_malformed_zero_port = EI_INIT;
 
 /* ---- Value strings, from the tracker's X-macro lists ----------------------------------- */
 
@@ -183,655 +108,73 @@ static const value_string tcpstate_sender_vals[] = {
     {0, NULL},
 };
 
-/* ---- File-scoped state ---------------------------------------------------------------- */
+/* ---- First pass: TCP layers to stored records ----------------------------------------- */
 
-/* Per-frame memory is what limits the capture size Wireshark can open, so each tracked TCP
- * layer keeps 12 bytes (tcpstate_entry), in fixed-size chunks (no doubling, no slack); the
- * rest of the tracker's record is rebuilt when a frame is shown:
- * - the frame number: entries are in frame order, so an entry keeps the step from the
- *   previous entry's frame in a byte; every 64th entry's frame is in a table (anchors),
- *   larger steps in a sorted side table (far_frames);
- * - events: most frames have none, and a capture has few distinct sets of events, so the
- *   entry holds an index into a table of the distinct sets (event_sets);
- * - the payload length: 16 bits, larger ones in a sorted side table (big_lens);
- * - entered[i], the frame where endpoint i entered its state: an endpoint's state only
- *   moves forward, so a connection has a bounded number of transitions; each connection
- *   keeps a backward-linked list of the frames where one or both endpoints entered a
- *   state (tcpstate_transition: a segment often moves both, its sender and its receiver),
- *   and a frame's entered[i] is the latest transition of endpoint i at or before it. */
+/* The TCP layers the reader noted in the frame, fed to the tracker; their records stored. */
+static void track_frame(tcpstate_capture *c, packet_info *pinfo) {
+    GArray *layers;
 
-/* A vector in fixed-size chunks: appending never moves or copies what is stored. */
-#define TCPSTATE_CHUNK_BITS 12
-#define TCPSTATE_CHUNK_LEN (1u << TCPSTATE_CHUNK_BITS)
-
-typedef struct {
-    GPtrArray *chunks; /* of TCPSTATE_CHUNK_LEN elements each */
-    guint len;
-    guint elem_size;
-} tcpstate_vec;
-
-static void vec_init(tcpstate_vec *v, guint elem_size) {
-    v->chunks = g_ptr_array_new_with_free_func(g_free);
-    v->len = 0;
-    v->elem_size = elem_size;
-}
-
-static void vec_clear(tcpstate_vec *v) {
-    if (v->chunks != NULL)
-        g_ptr_array_free(v->chunks, TRUE);
-    v->chunks = NULL;
-    v->len = 0;
-}
-
-static inline void *vec_at(const tcpstate_vec *v, guint i) {
-    return (char *)g_ptr_array_index(v->chunks, i >> TCPSTATE_CHUNK_BITS) +
-           (gsize)(i & (TCPSTATE_CHUNK_LEN - 1)) * v->elem_size;
-}
-
-/* A new zeroed element at the end. */
-static void *vec_push(tcpstate_vec *v) {
-    void *p;
-
-    if ((v->len & (TCPSTATE_CHUNK_LEN - 1)) == 0)
-        g_ptr_array_add(v->chunks, g_malloc((gsize)TCPSTATE_CHUNK_LEN * v->elem_size));
-    p = vec_at(v, v->len++);
-    memset(p, 0, v->elem_size);
-    return p;
-}
-
-/* What is kept per tracked TCP layer: 12 bytes. Entries are in frame order, so an entry
- * keeps its frame as the step from the previous entry's; every TCPSTATE_ANCHOR-th entry's
- * frame is in anchors, a larger step in far_frames. */
-typedef struct {
-    uint32_t conn_id;
-    uint32_t bits;     /* TCPSTATE_EB_*: before, after, cert, sender, roles_assumed, TCP flags */
-    uint16_t len;      /* payload length; TCPSTATE_ESCAPE: in big_lens */
-    uint8_t event_set; /* index into event_sets, 0 = no events; TCPSTATE_SET_ESCAPE: in
-                          odd_events */
-    uint8_t step;      /* frame - the previous entry's frame; TCPSTATE_STEP_FAR: in far_frames */
-} tcpstate_entry;
-
-G_STATIC_ASSERT(sizeof(tcpstate_entry) == 12);
-G_STATIC_ASSERT(TCPS_EVENT_COUNT <= 32);
-G_STATIC_ASSERT(TCPS_STATE_COUNT <= 16);
-G_STATIC_ASSERT(TCPS_CERT_COUNT <= 4);
-
-/* Bit positions in tcpstate_entry.bits. */
-#define TCPSTATE_EB_BEFORE(i) (4 * (i))     /* 4 bits each */
-#define TCPSTATE_EB_AFTER(i) (8 + 4 * (i))  /* 4 bits each */
-#define TCPSTATE_EB_CERT(i) (16 + 2 * (i))  /* 2 bits each */
-#define TCPSTATE_EB_SENDER 20
-#define TCPSTATE_EB_ROLES 21
-#define TCPSTATE_EB_FLAGS 22 /* 8 bits */
-#define TCPSTATE_ESCAPE 0xffffu
-#define TCPSTATE_SET_ESCAPE 0xffu
-#define TCPSTATE_STEP_FAR 0xffu
-#define TCPSTATE_ANCHOR_BITS 6 /* an anchor every 64 entries: at most 63 steps to add */
-#define TCPSTATE_ANCHOR_MASK ((1u << TCPSTATE_ANCHOR_BITS) - 1)
-
-/* Rare values of an entry, by entry index (sorted: appended in first-pass order). */
-typedef struct {
-    guint32 index;
-    guint32 value;
-} tcpstate_side;
-
-/* A frame where endpoints of a connection entered a state. */
-typedef struct {
-    guint32 frame; /* the new entered[i] of the endpoints it names */
-    guint32 prev;  /* TCPSTATE_TR_WHO(i) for each endpoint i that entered a state here |
-                      1 + index of the connection's previous transition, 0 for none */
-} tcpstate_transition;
-
-#define TCPSTATE_TR_WHO(i) (0x40000000u << (i))
-#define TCPSTATE_TR_INDEX 0x3fffffffu
-#define TCPSTATE_TR_MAX 0x3ffffffeu
-
-/* Per connection (conn_id - 1). */
-typedef struct {
-    guint32 first_frame; /* entered[0] and entered[1] before any transition */
-    guint32 last;        /* 1 + index of the latest transition, 0 for none */
-} tcpstate_conn;
-
-static tcps_tracker *tracker;
-/* tcpstate_entry, in first-pass order (by frame number); several per frame with tunnels. */
-static tcpstate_vec entries;
-static tcpstate_vec transitions; /* tcpstate_transition */
-static tcpstate_vec conns;       /* tcpstate_conn */
-static GArray *event_sets;       /* guint32 event masks; [0] = 0 */
-static GHashTable *event_set_index; /* mask -> index in event_sets */
-static GArray *odd_events;       /* tcpstate_side: masks beyond TCPSTATE_ESCAPE - 1 sets */
-static GArray *big_lens;         /* tcpstate_side: payload lengths >= TCPSTATE_ESCAPE */
-static GArray *anchors;          /* guint32: frame of entry k << TCPSTATE_ANCHOR_BITS */
-static GArray *far_frames;       /* tcpstate_side: frames of entries with TCPSTATE_STEP_FAR */
-static guint32 last_entry_frame; /* frame of the last entry stored */
-/* The last entry find_entries() found, and its frame: frames are mostly shown in order. */
-static guint hint_index;
-static guint32 hint_frame;
-/* Highest frame fed to the tracker: a frame is never fed twice. */
-static guint32 last_fed_frame;
-/* tcpstate_bad, in first-pass order: malformed TCP layers, for the expert infos. */
-typedef struct {
-    guint32 frame;
-    guint32 reason; /* tcpstate_bad_reason */
-} tcpstate_bad;
-static GArray *bad_layers;
-
-/* The record of one entry, as the tracker gave it (cert_before and ended are not kept),
- * with the segment's flags and length: the tap payload (tcpstate-plugin.h). */
-typedef struct {
-    guint index; /* in entries */
-    guint32 frame;
-    gboolean have_entered; /* info.rec.entered filled (entry_entered) */
-    tcpstate_tap_info info;
-} tcpstate_view;
-
-static void storage_init(void) {
-    guint32 none = 0;
-
-    vec_init(&entries, (guint)sizeof(tcpstate_entry));
-    vec_init(&transitions, (guint)sizeof(tcpstate_transition));
-    vec_init(&conns, (guint)sizeof(tcpstate_conn));
-    event_sets = g_array_new(FALSE, FALSE, (guint)sizeof(guint32));
-    g_array_append_val(event_sets, none);
-    event_set_index = g_hash_table_new(g_direct_hash, g_direct_equal);
-    odd_events = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
-    big_lens = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
-    anchors = g_array_new(FALSE, FALSE, (guint)sizeof(guint32));
-    far_frames = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_side));
-    last_entry_frame = 0;
-    hint_index = G_MAXUINT;
-    hint_frame = 0;
-    bad_layers = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_bad));
-}
-
-/* Frees *a (NULL is fine) and forgets it. */
-static void free_array(GArray **a) {
-    if (*a != NULL)
-        g_array_free(*a, TRUE);
-    *a = NULL;
-}
-
-static void storage_free(void) {
-    vec_clear(&entries);
-    vec_clear(&transitions);
-    vec_clear(&conns);
-    free_array(&event_sets);
-    if (event_set_index != NULL)
-        g_hash_table_destroy(event_set_index);
-    event_set_index = NULL;
-    free_array(&odd_events);
-    free_array(&big_lens);
-    free_array(&anchors);
-    free_array(&far_frames);
-    hint_index = G_MAXUINT;
-    free_array(&bad_layers);
-}
-
-static guint8 event_set_of(guint32 events, guint index) {
-    gpointer found;
-    tcpstate_side side = {index, events};
-
-    if (events == 0)
-        return 0;
-    /* event_sets[0] = 0 and events != 0: a lookup result of 0 means "absent". */
-    found = g_hash_table_lookup(event_set_index, GUINT_TO_POINTER(events));
-    if (found != NULL)
-        return (guint8)GPOINTER_TO_UINT(found);
-    if (event_sets->len < TCPSTATE_SET_ESCAPE) {
-        guint8 set = (guint8)event_sets->len;
-        g_array_append_val(event_sets, events);
-        g_hash_table_insert(event_set_index, GUINT_TO_POINTER(events), GUINT_TO_POINTER(set));
-        return set;
-    }
-    g_array_append_val(odd_events, side);
-    return TCPSTATE_SET_ESCAPE;
-}
-
-/* The value for entry index in a side table. */
-static guint32 side_value(const GArray *side, guint index) {
-    guint lo = 0, hi = side->len;
-
-    while (lo < hi) {
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(side, tcpstate_side, mid).index < index)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < side->len ? g_array_index(side, tcpstate_side, lo).value : 0;
-}
-
-static tcpstate_conn *conn_of(guint32 conn_id) {
-    return conn_id != 0 && conn_id <= conns.len ? (tcpstate_conn *)vec_at(&conns, conn_id - 1)
-                                                : NULL;
-}
-
-/* entered[who] of connection c for a segment of frame: the latest transition of who at
- * or before frame. Transitions are recorded when a record first shows a new entered[who]
- * and hold that frame number, which is never after the record's frame. */
-static guint32 conn_entered(const tcpstate_conn *c, int who, guint32 frame) {
-    guint32 t = c->last;
-
-    while (t != 0) {
-        const tcpstate_transition *tr = (const tcpstate_transition *)vec_at(&transitions, t - 1);
-        if ((tr->prev & TCPSTATE_TR_WHO(who)) && tr->frame <= frame)
-            return tr->frame;
-        t = tr->prev & TCPSTATE_TR_INDEX;
-    }
-    return c->first_frame;
-}
-
-/* Records the transitions rec shows for its connection. FALSE when out of room. */
-static gboolean note_transitions(const tcps_record *rec, guint32 frame) {
-    tcpstate_conn *c;
-    tcpstate_transition *tr;
-    guint32 who = 0;
-
-    if (rec->conn_id == 0)
-        return FALSE;
-    while (conns.len < rec->conn_id)
-        vec_push(&conns);
-    c = conn_of(rec->conn_id);
-    if (c->first_frame == 0)
-        c->first_frame = rec->entered[0];
-    for (int i = 0; i < 2; i++)
-        /* The tracker sets entered[i] to the frame of the segment that moved endpoint i, so
-         * an older entered[i] was recorded with that segment: no walk on most frames. */
-        if (rec->entered[i] == frame && conn_entered(c, i, frame) != frame)
-            who |= TCPSTATE_TR_WHO(i);
-    if (who == 0)
-        return TRUE;
-    if (transitions.len >= TCPSTATE_TR_MAX)
-        return FALSE;
-    tr = (tcpstate_transition *)vec_push(&transitions);
-    tr->frame = frame;
-    tr->prev = who | c->last;
-    c->last = transitions.len;
-    return TRUE;
-}
-
-static void store_record(const tcps_record *rec, const tcps_segment *seg) {
-    tcpstate_entry *e;
-    guint index = entries.len;
-    guint32 bits = 0;
-
-    if (index == G_MAXUINT || !note_transitions(rec, seg->frame))
-        return; /* 2^32 layers or 2^31 transitions: beyond what a capture file can hold */
-    for (int i = 0; i < 2; i++) {
-        bits |= (guint32)(rec->before[i] & 0xf) << TCPSTATE_EB_BEFORE(i);
-        bits |= (guint32)(rec->after[i] & 0xf) << TCPSTATE_EB_AFTER(i);
-        bits |= (guint32)(rec->cert[i] & 0x3) << TCPSTATE_EB_CERT(i);
-    }
-    bits |= (guint32)(rec->sender & 1) << TCPSTATE_EB_SENDER;
-    bits |= (guint32)(rec->roles_assumed & 1) << TCPSTATE_EB_ROLES;
-    bits |= (guint32)seg->flags << TCPSTATE_EB_FLAGS;
-    e = (tcpstate_entry *)vec_push(&entries);
-    if ((index & TCPSTATE_ANCHOR_MASK) == 0) {
-        g_array_append_val(anchors, seg->frame);
-    } else if (seg->frame - last_entry_frame < TCPSTATE_STEP_FAR) {
-        e->step = (guint8)(seg->frame - last_entry_frame);
-    } else {
-        tcpstate_side side = {index, seg->frame};
-        e->step = TCPSTATE_STEP_FAR;
-        g_array_append_val(far_frames, side);
-    }
-    last_entry_frame = seg->frame;
-    e->conn_id = rec->conn_id;
-    e->bits = bits;
-    e->event_set = event_set_of((guint32)rec->events, index);
-    if (seg->len < TCPSTATE_ESCAPE) {
-        e->len = (guint16)seg->len;
-    } else {
-        tcpstate_side side = {index, seg->len};
-        e->len = TCPSTATE_ESCAPE;
-        g_array_append_val(big_lens, side);
-    }
-}
-
-/* The frame of entry index, given prev, the frame of entry index - 1. */
-static guint32 entry_frame_after(guint index, guint32 prev) {
-    guint8 step;
-
-    if ((index & TCPSTATE_ANCHOR_MASK) == 0)
-        return g_array_index(anchors, guint32, index >> TCPSTATE_ANCHOR_BITS);
-    step = ((const tcpstate_entry *)vec_at(&entries, index))->step;
-    return step == TCPSTATE_STEP_FAR ? side_value(far_frames, index) : prev + step;
-}
-
-/* The view of entry index of frame, without entered[] (entry_entered). */
-static void entry_view(guint index, guint32 frame, tcpstate_view *v) {
-    const tcpstate_entry *e = (const tcpstate_entry *)vec_at(&entries, index);
-    tcps_record *rec = &v->info.rec;
-    guint32 bits = e->bits;
-
-    memset(v, 0, sizeof *v);
-    v->index = index;
-    v->frame = frame;
-    rec->conn_id = e->conn_id;
-    for (int i = 0; i < 2; i++) {
-        rec->before[i] = (guint8)((bits >> TCPSTATE_EB_BEFORE(i)) & 0xf);
-        rec->after[i] = (guint8)((bits >> TCPSTATE_EB_AFTER(i)) & 0xf);
-        rec->cert[i] = (guint8)((bits >> TCPSTATE_EB_CERT(i)) & 0x3);
-    }
-    rec->sender = (guint8)((bits >> TCPSTATE_EB_SENDER) & 1);
-    rec->roles_assumed = (guint8)((bits >> TCPSTATE_EB_ROLES) & 1);
-    v->info.flags = (guint8)(bits >> TCPSTATE_EB_FLAGS);
-    rec->events = e->event_set == TCPSTATE_SET_ESCAPE ? side_value(odd_events, index)
-                                                  : g_array_index(event_sets, guint32, e->event_set);
-    v->info.len = e->len == TCPSTATE_ESCAPE ? side_value(big_lens, index) : e->len;
-}
-
-/* Fills v->info.rec.entered. */
-static void entry_entered(tcpstate_view *v) {
-    const tcpstate_conn *c = conn_of(v->info.rec.conn_id);
-
-    if (v->have_entered)
+    if (c->tracker == NULL || pinfo->flags.in_error_pkt)
         return;
-    v->have_entered = TRUE;
-    for (int i = 0; i < 2; i++)
-        v->info.rec.entered[i] = c != NULL ? conn_entered(c, i, v->frame) : 0;
-}
-
-/* ---- First pass: TCP headers to segments ---------------------------------------------- */
-
-/* The plugin reads each TCP header where the TCP dissector gets it: a small dissector takes
- * TCP's place in the "ip.proto" table (IPv4, IPv6 and their extension headers, tunnels
- * included), notes the header on the first pass and hands the segment to the TCP dissector
- * unchanged. Asking for TCP's fields instead (set_postdissector_wanted_hfids) makes
- * Wireshark build a protocol tree for every frame, which alone costs about 40% more time
- * when it would otherwise build none (tshark printing summary lines, -2).
- *
- * A layer is what TCP shows as fields: the rules below are those under which Wireshark
- * 4.0-4.6's TCP dissector adds tcp.srcport (4 bytes captured), tcp.seq_raw, tcp.flags,
- * tcp.window_size_value (16 bytes captured), tcp.len (not an IP fragment nor inside an
- * error packet, a reported length of at least the header length) and dissects the
- * options (tcp.options.wscale.shift). */
-
-/* TCP layers of the frame being dissected on the first pass, in order. */
-typedef struct {
-    tcps_segment seg;
-    gint bad; /* -1 for a segment to track, else its tcpstate_bad_reason */
-} tcpstate_layer;
-
-static dissector_handle_t tcp_handle; /* what "ip.proto" 6 had before us: TCP */
-static int proto_tcp = -1;
-static int proto_icmp = -1;
-static int proto_icmpv6 = -1;
-static GArray *pending;       /* tcpstate_layer of pending_frame */
-static guint32 pending_frame; /* frame the pending layers belong to */
-static guint32 pending_zone;  /* TCP layers seen in pending_frame, ICMP-quoted ones too */
-
-static void note_bad(guint32 frame, tcpstate_bad_reason reason) {
-    tcpstate_bad b = {frame, (guint32)reason};
-
-    g_array_append_val(bad_layers, b);
-}
-
-/* TRUE if an ICMP or ICMPv6 layer is below the current one: a TCP header quoted in an
- * error, not a segment of a connection. */
-static gboolean below_icmp(const packet_info *pinfo) {
-    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f != NULL;
-         f = wmem_list_frame_next(f)) {
-        int proto = GPOINTER_TO_INT(wmem_list_frame_data(f));
-        if (proto == proto_icmp || proto == proto_icmpv6)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* The window scale option of a TCP header of hdr_len bytes, as TCP's option walk finds it
- * (it stops at a malformed option or at the end of the captured bytes); -1 if none. */
-static int8_t header_wscale(tvbuff_t *tvb, guint hdr_len, guint cap) {
-    guint off = 20, left = hdr_len - 20;
-    gboolean eol = FALSE;
-
-    if (cap < 20) /* TCP reads the checksum and urgent pointer before the options */
-        return -1;
-    while (left > 0 && off < cap) {
-        guint8 kind = TCPSTATE_TVB_U8(tvb, off);
-        guint8 len;
-        if (eol && kind != 0)
-            return -1;
-        left--;
-        if (kind <= 1) { /* EOL, NOP */
-            eol = eol || kind == 0;
-            off++;
-            continue;
-        }
-        if (left == 0 || off + 1 >= cap)
-            return -1;
-        len = TCPSTATE_TVB_U8(tvb, off + 1);
-        left--;
-        if (len < 2 || (guint)len - 2 > left)
-            return -1;
-        if (kind == 3 && len == 3)
-            return off + 2 < cap ? (int8_t)TCPSTATE_TVB_U8(tvb, off + 2) : -1;
-        if (off + len > cap) /* an option dissector would read past the captured bytes */
-            return -1;
-        off += len;
-        left -= (guint)len - 2;
-    }
-    return -1;
-}
-
-/* The segment of the TCP header at the start of tvb: -1 if it is to be tracked, else why
- * it is not (tcpstate_bad_reason). */
-static gint read_segment(tvbuff_t *tvb, const packet_info *pinfo, tcps_segment *seg) {
-    guint cap = tvb_captured_length(tvb);
-    guint reported = tvb_reported_length(tvb);
-    guint hdr_len = cap >= 13 ? (guint)(TCPSTATE_TVB_U8(tvb, 12) >> 4) * 4 : 0;
-    const address *src = &pinfo->net_src, *dst = &pinfo->net_dst;
-    gboolean have_len = !pinfo->fragmented && !pinfo->flags.in_error_pkt && reported >= hdr_len;
-    const guint8 *h;
-
-    if (src->type == AT_IPv4 && dst->type == AT_IPv4 && src->len == 4 && dst->len == 4)
-        seg->family = 4;
-    else if (src->type == AT_IPv6 && dst->type == AT_IPv6 && src->len == 16 && dst->len == 16)
-        seg->family = 6;
-    if (seg->family == 0 || cap < 16 || !have_len || hdr_len < 20)
-        return cap >= 16 && hdr_len < 20 ? TCPSTATE_BAD_HDR_LEN : TCPSTATE_BAD_TRUNCATED;
-    memcpy(seg->src, src->data, (size_t)src->len);
-    memcpy(seg->dst, dst->data, (size_t)dst->len);
-    h = tvb_get_ptr(tvb, 0, 16); /* cap >= 16: one bounds check for the fixed fields */
-    seg->sport = TCPSTATE_NTOH16(h);
-    seg->dport = TCPSTATE_NTOH16(h + 2);
-    if (seg->sport == 0 || seg->dport == 0)
-        return TCPSTATE_BAD_ZERO_PORT;
-    seg->seq = TCPSTATE_NTOH32(h + 4);
-    seg->ack = TCPSTATE_NTOH32(h + 8);
-    seg->flags = h[13];
-    seg->win = TCPSTATE_NTOH16(h + 14);
-    seg->len = reported - hdr_len;
-    /* The tracker reads the option on a SYN only (tcps_segment.wscale). */
-    seg->wscale = (seg->flags & TCPS_SYN) ? header_wscale(tvb, hdr_len, cap) : -1;
-    return -1;
-}
-
-/* Notes the TCP layer starting at tvb, on the first pass. */
-static void note_tcp_layer(tvbuff_t *tvb, packet_info *pinfo) {
-    tcpstate_layer layer;
-
-    if (pinfo->num != pending_frame) {
-        pending_frame = pinfo->num;
-        pending_zone = 0;
-        g_array_set_size(pending, 0);
-    }
-    if (tvb_captured_length(tvb) < 4 ||
-        !proto_is_protocol_enabled(find_protocol_by_id(proto_tcp)))
-        return; /* TCP shows no port: not a layer */
-    memset(&layer, 0, sizeof layer);
-    layer.seg.zone = pending_zone++; /* keeps tunnelled and outer tuples apart */
-    if (below_icmp(pinfo))
+    layers = tcpstate_reader_layers(&c->reader, pinfo->num);
+    if (layers == NULL)
         return;
-    layer.bad = read_segment(tvb, pinfo, &layer.seg);
-    g_array_append_val(pending, layer);
-}
-
-static int dissect_tcp_shim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
-    if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame && pending != NULL)
-        note_tcp_layer(tvb, pinfo);
-    return call_dissector_only(tcp_handle, tvb, pinfo, tree, data);
-}
-
-/* First pass: the frame's TCP layers, fed to the tracker. */
-static void track_frame(packet_info *pinfo) {
-    if (tracker == NULL || pinfo->flags.in_error_pkt || pending_frame != pinfo->num)
-        return;
-    for (guint i = 0; i < pending->len; i++) {
-        tcpstate_layer *l = &g_array_index(pending, tcpstate_layer, i);
+    for (guint i = 0; i < layers->len; i++) {
+        tcpstate_layer *l = &g_array_index(layers, tcpstate_layer, i);
         tcps_record rec;
         if (l->bad >= 0) {
-            note_bad(pinfo->num, (tcpstate_bad_reason)l->bad);
+            tcpstate_store_add_bad(c->store, pinfo->num, (guint32)l->bad);
             continue;
         }
         if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.nsecs >= 0)
             l->seg.time_ns = (uint64_t)pinfo->abs_ts.secs * G_GUINT64_CONSTANT(1000000000) +
                              (uint64_t)pinfo->abs_ts.nsecs;
         l->seg.frame = pinfo->num;
-        if (tcps_process(tracker, &l->seg, &rec))
-            store_record(&rec, &l->seg);
+        if (tcps_process(c->tracker, &l->seg, &rec))
+            tcpstate_store_add(c->store, &rec, &l->seg);
         else if (rec.events & TCPS_EVENT_BIT(TCPS_EV_BAD_FLAGS))
-            note_bad(pinfo->num, TCPSTATE_BAD_FLAGS);
+            tcpstate_store_add_bad(c->store, pinfo->num, TCPSTATE_BAD_FLAGS);
     }
-    g_array_set_size(pending, 0);
+    tcpstate_reader_clear(&c->reader);
 }
 
 /* ---- Every pass: stored records to tree, fields, columns ----------------------------- */
 
-/* Index of the first entry of a frame, or -1. Frames are mostly shown in order, so the
- * entry after the previous answer is tried first; else a binary search of the anchors and
- * at most 64 steps. */
-static gint find_entries(guint32 frame) {
-    guint lo = 0, hi = anchors->len, i, end;
-    guint32 f;
+/* A record of the frame being dissected (tcpstate-tap.h). */
+typedef struct {
+    tcpstate_capture *capture;
+    guint32 frame;
+    gboolean have_entered; /* rec.entered filled (entry_entered) */
+    tcpstate_rec rec;
+} tcpstate_view;
 
-    if (entries.len == 0)
-        return -1;
-    if (hint_index < entries.len && hint_frame < frame) {
-        i = hint_index + 1;
-        if (i >= entries.len)
-            return -1;
-        f = entry_frame_after(i, hint_frame);
-        if (f > frame)
-            return -1;
-        if (f == frame) {
-            hint_index = i;
-            hint_frame = f;
-            return (gint)i;
-        }
-    }
-    while (lo < hi) { /* the first anchor at or after frame */
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(anchors, guint32, mid) < frame)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    /* The first entry of frame is in the block before that anchor, or is that anchor. */
-    i = lo > 0 ? (lo - 1) << TCPSTATE_ANCHOR_BITS : 0;
-    end = MIN(entries.len, (lo << TCPSTATE_ANCHOR_BITS) + 1);
-    f = g_array_index(anchors, guint32, i >> TCPSTATE_ANCHOR_BITS);
-    while (f < frame && ++i < end)
-        f = entry_frame_after(i, f);
-    if (i >= end || f != frame)
-        return -1;
-    hint_index = i;
-    hint_frame = f;
-    return (gint)i;
-}
-
-static const char *state_name(guint8 state) {
-    return tcps_state_name(state); /* the names of tcpstate_state_vals, by index */
-}
-
-static gsize state_name_len(guint8 state) {
-    static gsize len[TCPS_STATE_COUNT + 1];
-
-    if (len[0] == 0) /* once: "CLOSED" is never empty */
-        for (int i = 0; i <= TCPS_STATE_COUNT; i++)
-            len[i] = strlen(tcps_state_name(i));
-    return len[state < TCPS_STATE_COUNT ? state : TCPS_STATE_COUNT];
+/* Fills v->rec.entered. */
+static void entry_entered(tcpstate_view *v) {
+    if (v->have_entered)
+        return;
+    v->have_entered = TRUE;
+    tcpstate_store_entered(v->capture->store, v->frame, &v->rec);
 }
 
 /* "10.99.1.1:40001" or "[fd99::1]:40001"; NULL if the tracker does not know the connection. */
-static const char *endpoint_string(wmem_allocator_t *scope, guint32 conn_id, int who) {
+static const char *endpoint_string(wmem_allocator_t *scope, const tcpstate_view *v, int who) {
+    const tcps_tracker *tracker = v->capture->tracker;
+    guint32 conn_id = v->rec.conn_id;
     tcps_conn_info ci;
-    address addr;
-    const char *host;
 
     if (tracker == NULL || conn_id == 0 || !tcps_conn_get(tracker, conn_id - 1, 0, &ci))
         return NULL;
-    if (ci.family == 4)
-        set_address(&addr, AT_IPv4, 4, ci.addr[who]);
-    else
-        set_address(&addr, AT_IPv6, 16, ci.addr[who]);
-    host = address_to_str(scope, &addr);
-    if (ci.family == 4)
-        return wmem_strdup_printf(scope, "%s:%u", host, ci.port[who]);
-    return wmem_strdup_printf(scope, "[%s]:%u", host, ci.port[who]);
+    return tcpstate_endpoint_str(scope, &ci, who);
 }
 
-
-/* "FIN_WAIT_2/CLOSE_WAIT" (sep "/") or "FIN_WAIT_2 / CLOSE_WAIT" (sep " / "). */
-static const char *pair_string(wmem_allocator_t *scope, const guint8 states[2], const char *sep) {
-    return wmem_strdup_printf(scope, "%s%s%s", state_name(states[0]), sep, state_name(states[1]));
-}
-
-/* Appends the n bytes of str to buf[*len]. The callers' buffers hold 96 bytes: their
- * longest texts, with two state names of at most 12 bytes each, have 72. */
-static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
-    memcpy(buf + *len, str, n);
-    *len += n;
-}
-
-/* A text and its length, from a string literal. */
-typedef struct {
-    const char *s;
-    gsize n;
-} tcpstate_text;
-
-#define TCPSTATE_TEXT(lit) {(lit), sizeof(lit) - 1}
-
-/* Both endpoints' states into buf from *n: for each, who[i], then the state before and arrow
- * if it changed, then the state after ("client FIN_WAIT_1 -> FIN_WAIT_2, server ...").
- * Inlined: with the callers' constant texts, every copy is a fixed-size move. */
-G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcps_record *rec,
-                                              const tcpstate_text who[2], tcpstate_text arrow) {
-    for (int i = 0; i < 2; i++) {
-        buf_put(buf, n, who[i].s, who[i].n);
-        if (rec->before[i] != rec->after[i]) {
-            buf_put(buf, n, state_name(rec->before[i]), state_name_len(rec->before[i]));
-            buf_put(buf, n, arrow.s, arrow.n);
-        }
-        buf_put(buf, n, state_name(rec->after[i]), state_name_len(rec->after[i]));
-    }
-}
-
-/* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT", in scope. */
-static const char *summary_string(wmem_allocator_t *scope, const tcps_record *rec) {
-    static const tcpstate_text who[2] = {TCPSTATE_TEXT("client "), TCPSTATE_TEXT(", server ")};
-    static const tcpstate_text arrow = TCPSTATE_TEXT(" -> ");
-    char buf[96];
-    gsize n = 0;
-
-    put_states(buf, &n, rec, who, arrow);
-    buf[n] = '\0';
-    return wmem_strdup(scope, buf);
-}
-
-/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", made with the names' known lengths and handed
- * to the column in one piece: col_append_str() would scan the whole Info text again
- * (g_strlcat), and each piece given to col_append_lstr() costs a g_strlcpy. */
-static void append_info(packet_info *pinfo, const tcps_record *rec) {
-    static const tcpstate_text who[2] = {TCPSTATE_TEXT(" [C:"), TCPSTATE_TEXT(" S:")};
-    static const tcpstate_text arrow = TCPSTATE_TEXT("->");
-    char buf[96];
-    gsize n = 0;
+/* " [C:FIN_WAIT_1->FIN_WAIT_2 S:CLOSE_WAIT]", handed to the column in one piece
+ * (tcpstate_info_text). */
+static void append_info(packet_info *pinfo, const tcpstate_rec *rec) {
+    char buf[TCPSTATE_INFO_SIZE];
 
     if (pinfo->cinfo == NULL)
         return;
-    put_states(buf, &n, rec, who, arrow);
-    buf_put(buf, &n, "]", 2); /* with its terminating NUL */
+    tcpstate_info_text(buf, rec);
     col_append_lstr(pinfo->cinfo, COL_INFO, buf, COL_ADD_LSTR_TERMINATOR);
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
@@ -878,10 +221,10 @@ static void add_gen_boolean(proto_tree *tree, int hf, tvbuff_t *tvb, gboolean va
         proto_item_set_generated(proto_tree_add_boolean(tree, hf, tvb, 0, 0, value));
 }
 
-static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-                              tcpstate_view *v, int who, gboolean visible) {
+static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v,
+                              int who, gboolean visible) {
     static const char *const label[2] = {"Client", "Server"};
-    const tcps_record *rec = &v->info.rec;
+    const tcpstate_rec *rec = &v->rec;
     const char *endpoint = NULL;
     proto_tree *sub;
     proto_item *pi;
@@ -889,12 +232,12 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     if (referenced(tree, hf_tcpstate_entered[who]))
         entry_entered(v); /* else its item would not be created: no walk */
     if (referenced(tree, hf_tcpstate_endpoint[who]))
-        endpoint = endpoint_string(pinfo->pool, rec->conn_id, who);
+        endpoint = endpoint_string(pinfo->pool, v, who);
     if (visible)
         sub = proto_tree_add_subtree_format(
-            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
-            NULL, "%s %s: %s (%s), since frame %u", label[who],
-            endpoint != NULL ? endpoint : "?", state_name(rec->after[who]),
+            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server, NULL,
+            "%s %s: %s (%s), since frame %u", label[who], endpoint != NULL ? endpoint : "?",
+            tcps_state_name(rec->after[who]),
             val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
     else /* a text item in a tree nobody sees would not be created: its items go to tree */
         sub = tree;
@@ -912,9 +255,10 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
 /* Hindsight, known once the whole file was read: drawn on later passes only
  * (tshark -2, the GUI after loading), in its own subtree; computed only when shown or
  * asked for (a filter, a column, -T fields). */
-static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
-                          const tcpstate_view *v, gboolean visible) {
-    const tcps_record *rec = &v->info.rec;
+static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v,
+                          gboolean visible) {
+    const tcpstate_rec *rec = &v->rec;
+    tcps_tracker *tracker = v->capture->tracker;
     guint8 hb[2], ha[2];
     proto_tree *ht;
     proto_item *pi;
@@ -934,17 +278,17 @@ static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo,
         memcpy(ha, rec->after, 2);
     }
     ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
-                                       "Hindsight: client %s, server %s", state_name(ha[0]),
-                                       state_name(ha[1]));
+                                       "Hindsight: client %s, server %s", tcps_state_name(ha[0]),
+                                       tcps_state_name(ha[1]));
     for (int i = 0; i < 2; i++) {
         pi = proto_tree_add_uint(ht, hf_tcpstate_hs_state[i], tvb, 0, 0, ha[i]);
         proto_item_set_generated(pi);
     }
     pi = proto_tree_add_string(ht, hf_tcpstate_hs_states, tvb, 0, 0,
-                               pair_string(pinfo->pool, ha, "/"));
+                               tcpstate_pair_str(pinfo->pool, ha, "/"));
     proto_item_set_generated(pi);
     pi = proto_tree_add_string(ht, hf_tcpstate_hs_prev_states, tvb, 0, 0,
-                               pair_string(pinfo->pool, hb, "/"));
+                               tcpstate_pair_str(pinfo->pool, hb, "/"));
     proto_item_set_generated(pi);
 }
 
@@ -955,10 +299,15 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
 
     if (!referenced(st, hf))
         return;
-    pi = proto_tree_add_string(st, hf, tvb, 0, 0, pair_string(pinfo->pool, states, sep));
+    pi = proto_tree_add_string(st, hf, tvb, 0, 0, tcpstate_pair_str(pinfo->pool, states, sep));
     proto_item_set_generated(pi);
     if (hidden)
         proto_item_set_hidden(pi);
+}
+
+/* referenced() for a field of Wireshark's looked up at init (-1: not there). */
+static gboolean ws_referenced(proto_tree *tree, int hf) {
+    return hf >= 0 && referenced(tree, hf);
 }
 
 /* Whether an event's expert info must be added. Wireshark's expert code costs some 1,100
@@ -971,9 +320,9 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
 static gboolean expert_wanted(packet_info *pinfo, proto_tree *tree, int ev) {
     if (referenced(tree, ei_tcpstate_ev[ev].hf))
         return TRUE;
-    for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
-        if (hf_ws_expert[i] >= 0 && referenced(tree, hf_ws_expert[i]))
-            return TRUE;
+    if (ws_referenced(tree, hf_ws_expert) || ws_referenced(tree, hf_ws_expert_message) ||
+        ws_referenced(tree, hf_ws_expert_severity) || ws_referenced(tree, hf_ws_expert_group))
+        return TRUE;
     return have_tap_listener(expert_tap) ||
            (pinfo->cinfo != NULL && pinfo->cinfo->col_first[COL_EXPERT] >= 0) ||
            (int)expert_get_highest_severity() < TCPSTATE_EI_SEVERITY(tcps_event_severity(ev));
@@ -982,7 +331,7 @@ static gboolean expert_wanted(packet_info *pinfo, proto_tree *tree, int ev) {
 /* The tree; with no tree (tshark -2 second pass) only the expert infos. Strings are
  * formatted only when the tree is shown or a filter, column or -e asks for the field. */
 static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
-    const tcps_record *rec = &v->info.rec;
+    const tcpstate_rec *rec = &v->rec;
     gboolean changed = rec->before[0] != rec->after[0] || rec->before[1] != rec->after[1];
     guint32 experts = 0; /* events whose expert info is wanted (expert_wanted) */
     gboolean flat = FALSE;
@@ -1004,8 +353,8 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
          * it; the fields a filter, column or tap asks for then go to the top (flat). */
         if (visible || ref == HF_REF_TYPE_DIRECT) {
             st = proto_item_add_subtree(
-                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
-                                               "TCP state: %s", summary_string(pinfo->pool, rec)),
+                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
+                                               tcpstate_summary_str(pinfo->pool, rec)),
                 ett_tcpstate);
         } else {
             flat = PTREE_DATA(tree)->fake_protocols && experts == 0 &&
@@ -1039,8 +388,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
     add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
 }
 
-/* The tap payload (tcpstate-plugin.h): the record as the tracker gave it (cert_before and
- * ended are not kept) and the segment's flags and length. */
+/* The tap payload (tcpstate-tap.h): the stored record and the capture's tracker. */
 static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
     tcpstate_tap_info *info;
 
@@ -1048,110 +396,88 @@ static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
         return;
     entry_entered(v);
     info = wmem_new(pinfo->pool, tcpstate_tap_info);
-    *info = v->info;
+    info->rec = v->rec;
+    info->tracker = v->capture->tracker;
     tap_queue_packet(tcpstate_tap, pinfo, info);
 }
 
 /* The malformed TCP layers of a frame: a "not tracked" item with its expert info, on every
  * pass. Returns how many. */
-static guint add_bad_layers(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo) {
-    static const char *const why[TCPSTATE_BAD_COUNT] = {
-        "TCP header length below 20 bytes",
-        "TCP header incomplete or segment length unknown",
-        "TCP port 0",
-        "invalid flag combination",
+static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_t *tvb,
+                            packet_info *pinfo) {
+    static const struct {
+        const char *why;
+        expert_field *ei;
+    } bad[TCPSTATE_BAD_COUNT] = {
+        {"TCP header length below 20 bytes", &ei_tcpstate_malformed_hdr_len},
+        {"TCP header incomplete or segment length unknown", &ei_tcpstate_malformed_truncated},
+        {"TCP port 0", &ei_tcpstate_malformed_zero_port},
+        {"invalid flag combination", &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]},
     };
-    guint lo = 0, hi = bad_layers != NULL ? bad_layers->len : 0, n = 0;
+    guint n;
+    const tcpstate_bad *b = tcpstate_store_bad(c->store, pinfo->num, &n);
 
-    if (hi == 0)
-        return 0;
-    while (lo < hi) {
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(bad_layers, tcpstate_bad, mid).frame < pinfo->num)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < bad_layers->len; lo++, n++) {
-        const tcpstate_bad *b = &g_array_index(bad_layers, tcpstate_bad, lo);
-        proto_item *ti;
-        if (b->frame != pinfo->num)
-            break;
-        ti = proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0,
-                                            "TCP state: not tracked (%s)", why[b->reason]);
-        expert_add_info(pinfo, ti,
-                        b->reason == TCPSTATE_BAD_FLAGS ? &ei_tcpstate_ev[TCPS_EV_BAD_FLAGS]
-                                                        : &ei_tcpstate_malformed[b->reason]);
+    for (guint i = 0; i < n; i++) {
+        proto_item *ti = proto_tree_add_protocol_format(
+            tree, proto_tcpstate, tvb, 0, 0, "TCP state: not tracked (%s)", bad[b[i].reason].why);
+        expert_add_info(pinfo, ti, bad[b[i].reason].ei);
     }
     return n;
 }
 
-static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_) {
+int tcpstate_dissect(tcpstate_capture *c, gboolean info_column, tvbuff_t *tvb, packet_info *pinfo,
+                     proto_tree *tree) {
     gint first;
     guint bad;
 
-    if (!PINFO_FD_VISITED(pinfo) && pinfo->num > last_fed_frame) {
-        last_fed_frame = pinfo->num;
-        track_frame(pinfo);
-    }
-    bad = add_bad_layers(tree, tvb, pinfo);
-    first = find_entries(pinfo->num);
+    if (tcpstate_reader_first_visit(&c->reader, pinfo))
+        track_frame(c, pinfo);
+    bad = add_bad_layers(c, tree, tvb, pinfo);
+    first = tcpstate_store_find(c->store, pinfo->num);
     if (first < 0)
         return bad ? (int)tvb_captured_length(tvb) : 0;
-    for (guint i = (guint)first; i < entries.len; i++) {
+    for (gint i = first; i >= 0; i = tcpstate_store_next(c->store, (guint)i, pinfo->num)) {
         tcpstate_view v;
-        if (i > (guint)first && entry_frame_after(i, pinfo->num) != pinfo->num)
-            break;
-        entry_view(i, pinfo->num, &v);
-        if (pref_info_column)
-            append_info(pinfo, &v.info.rec);
+        v.capture = c;
+        v.frame = pinfo->num;
+        v.have_entered = FALSE;
+        tcpstate_store_get(c->store, (guint)i, &v.rec);
+        if (info_column)
+            append_info(pinfo, &v.rec);
         add_tree(tree, tvb, pinfo, &v);
         queue_tap(pinfo, &v);
     }
     return tvb_captured_length(tvb);
 }
 
-/* ---- Init and cleanup: one tracker per capture file and preference set ---------------- */
+/* ---- Start and end of a capture ------------------------------------------------------ */
 
-static void tcpstate_init(void) {
-    static const char *const ws_expert[G_N_ELEMENTS(hf_ws_expert)] = {
-        "_ws.expert", "_ws.expert.message", "_ws.expert.severity", "_ws.expert.group"};
-    tcps_config cfg;
-
+void tcpstate_capture_init(tcpstate_capture *c, const tcps_config *cfg) {
     /* Registered after the handoffs (expert_packet_init): looked up here. */
-    for (guint i = 0; i < G_N_ELEMENTS(hf_ws_expert); i++)
-        hf_ws_expert[i] = proto_registrar_get_id_byname(ws_expert[i]);
+    hf_ws_expert = proto_registrar_get_id_byname("_ws.expert");
+    hf_ws_expert_message = proto_registrar_get_id_byname("_ws.expert.message");
+    hf_ws_expert_severity = proto_registrar_get_id_byname("_ws.expert.severity");
+    hf_ws_expert_group = proto_registrar_get_id_byname("_ws.expert.group");
     expert_tap = find_tap_id("expert");
 
-    tcps_config_init(&cfg);
-    cfg.time_wait_ns = (uint64_t)pref_time_wait_s * G_GUINT64_CONSTANT(1000000000);
-    cfg.midstream = pref_midstream ? 1 : 0;
-    cfg.vantage = (tcps_vantage)pref_vantage;
-    tracker = tcps_new(&cfg);
-    storage_init();
-    pending = g_array_new(FALSE, FALSE, (guint)sizeof(tcpstate_layer));
-    pending_frame = 0;
-    last_fed_frame = 0;
+    c->tracker = tcps_new(cfg);
+    c->store = tcpstate_store_new();
+    tcpstate_reader_init(&c->reader);
 }
 
-const tcps_tracker *tcpstate_tracker(void) {
-    return tracker;
-}
-
-static void tcpstate_cleanup(void) {
-    tcps_free(tracker);
-    tracker = NULL;
-    storage_free();
-    free_array(&pending);
-    pending_frame = 0;
-    last_fed_frame = 0;
+void tcpstate_capture_free(tcpstate_capture *c) {
+    tcps_free(c->tracker);
+    c->tracker = NULL;
+    tcpstate_store_free(c->store);
+    c->store = NULL;
+    tcpstate_reader_free(&c->reader);
 }
 
 /* ---- Registration --------------------------------------------------------------------- */
 
 #define TCPSTATE_EI_GROUP(name) (TCPS_EV_##name == TCPS_EV_BAD_FLAGS ? PI_MALFORMED : PI_SEQUENCE)
 
-static void register_fields(void) {
+void tcpstate_dissector_register(int proto, int tap) {
     static hf_register_info hf[] = {
         {&hf_tcpstate_conn,
          {"Connection", "tcpstate.conn", FT_UINT32, BASE_DEC, NULL, 0x0,
@@ -1227,102 +553,30 @@ static void register_fields(void) {
     static gint *ett[] = {&ett_tcpstate, &ett_tcpstate_client, &ett_tcpstate_server,
                           &ett_tcpstate_hindsight};
     static ei_register_info ei[] = {
+    /* clang-format off: each entry of the macro is an entry of the table */
 #define TCPSTATE_EI(name, tok, sev, desc)                                                          \
     {&ei_tcpstate_ev[TCPS_EV_##name],                                                              \
      {"tcpstate.ev." tok, TCPSTATE_EI_GROUP(name), TCPSTATE_EI_SEVERITY(sev), desc, EXPFILL}},
         TCPS_EVENT_MAP(TCPSTATE_EI)
 #undef TCPSTATE_EI
-        {&ei_tcpstate_malformed[TCPSTATE_BAD_HDR_LEN],
+        /* clang-format on */
+        {&ei_tcpstate_malformed_hdr_len,
          {"tcpstate.malformed.hdr_len", PI_MALFORMED, PI_WARN,
           "TCP header length below 20 bytes: segment not tracked", EXPFILL}},
-        {&ei_tcpstate_malformed[TCPSTATE_BAD_TRUNCATED],
+        {&ei_tcpstate_malformed_truncated,
          {"tcpstate.malformed.truncated", PI_MALFORMED, PI_WARN,
           "TCP header incomplete (cut by the snapshot length, or shorter than its header "
           "length) or segment length unknown: segment not tracked",
           EXPFILL}},
-        {&ei_tcpstate_malformed[TCPSTATE_BAD_ZERO_PORT],
+        {&ei_tcpstate_malformed_zero_port,
          {"tcpstate.malformed.zero_port", PI_MALFORMED, PI_WARN,
           "TCP port 0 (reserved): segment not tracked", EXPFILL}},
     };
 
+    proto_tcpstate = proto;
+    tcpstate_tap = tap;
     proto_register_field_array(proto_tcpstate, hf, array_length(hf));
     cache_fields(hf, (int)array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert_register_protocol(proto_tcpstate), ei, array_length(ei));
 }
-
-static void register_prefs(void) {
-    module_t *module = prefs_register_protocol(proto_tcpstate, NULL);
-
-    prefs_register_enum_preference(
-        module, "time_wait", "TIME_WAIT timer",
-        "How long an endpoint stays in TIME_WAIT (2 MSL) before the tracker moves it to CLOSED: "
-        "off, 60 s as Linux does, or 240 s as RFC 9293 says (MSL of 2 minutes).",
-        &pref_time_wait_s, time_wait_vals, FALSE);
-    prefs_register_bool_preference(
-        module, "midstream", "Track connections picked up midstream",
-        "Track connections whose handshake is not in the capture; their states are assumed.",
-        &pref_midstream);
-    prefs_register_enum_preference(
-        module, "vantage", "Capture vantage point",
-        "Where the capture was taken. Near an endpoint, a FIN that endpoint sends reaches the "
-        "other end only when the other end's ACK, or the near end's next segment, shows it; "
-        "unknown: at once.",
-        &pref_vantage,
-        vantage_vals, FALSE);
-    prefs_register_bool_preference(module, "info_column", "Show the states in the Info column",
-                                   "Append the client and server states to the Info column.",
-                                   &pref_info_column);
-}
-
-void proto_register_tcpstate(void) {
-    proto_tcpstate = proto_register_protocol("TCP state", "tcpstate", "tcpstate");
-    register_fields();
-    register_prefs();
-    register_postdissector(create_dissector_handle(dissect_tcpstate, proto_tcpstate));
-    register_init_routine(tcpstate_init);
-    register_cleanup_routine(tcpstate_cleanup);
-    tcpstate_tap = register_tap(TCPSTATE_TAP_NAME);
-    tcpstate_flow_register(proto_tcpstate);
-}
-
-void proto_reg_handoff_tcpstate(void) {
-    dissector_table_t ip_proto = find_dissector_table("ip.proto");
-    dissector_handle_t shim;
-
-    proto_tcp = proto_get_id_by_filter_name("tcp");
-    proto_icmp = proto_get_id_by_filter_name("icmp");
-    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
-    /* Built-in dissectors are handed off before plugins: TCP is in the table. */
-    tcp_handle = ip_proto != NULL ? dissector_get_uint_handle(ip_proto, IP_PROTO_TCP) : NULL;
-    if (tcp_handle == NULL || proto_tcp < 0)
-        return; /* no TCP: nothing to track */
-    /* No protocol of its own: no layer, never disabled (TCP still needs it when tcpstate
-     * is); a description of its own, as Decode As wants one per dissector. */
-    shim = create_dissector_handle_with_name_and_description(dissect_tcp_shim, -1, "tcpstate_tcp",
-                                                             "TCP (and TCP state)");
-    dissector_add_uint("ip.proto", IP_PROTO_TCP, shim);
-}
-
-/* Statistics and the connection table are tap listeners (tcpstate-stats.c, -conns.c). */
-static void register_tap_listeners(void) {
-    tcpstate_stats_register();
-    tcpstate_conns_register();
-}
-
-void plugin_register(void) {
-    static proto_plugin plug;
-    static tap_plugin tap_plug;
-
-    plug.register_protoinfo = proto_register_tcpstate;
-    plug.register_handoff = proto_reg_handoff_tcpstate;
-    proto_register_plugin(&plug);
-    tap_plug.register_tap_listener = register_tap_listeners;
-    tap_register_plugin(&tap_plug);
-}
-
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-uint32_t plugin_describe(void) {
-    return WS_PLUGIN_DESC_DISSECTOR;
-}
-#endif

@@ -8,26 +8,25 @@
  * States come from the tracker: at the end, or when TIME is after a connection's last
  * segment, tcps_conn_get(tracker, i, TIME) (which applies a configured TIME_WAIT
  * timer); when TIME falls inside a connection, the record of its last segment at or
- * before TIME, with the TIME_WAIT timer run from there up to TIME.
+ * before TIME, with the tracker's TIME_WAIT timer run from there up to TIME
+ * (tcps_state_at). The tracker comes with the tap's records (tcpstate-tap.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include <epan/address.h>
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
-#include <epan/to_str.h>
 #include <wsutil/report_message.h>
-#include <ws_version.h>
 
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
 #define CONNS_CLI "tcpstate,conns"
 
@@ -42,6 +41,7 @@ typedef struct {
 } conns_row;
 
 typedef struct {
+    const tcps_tracker *tracker; /* from the tap (tcpstate-tap.h); NULL before a packet */
     gboolean at_time;
     gint64 time_rel_ns; /* TIME, since the first frame */
     gint64 last_rel_ns; /* latest segment seen */
@@ -51,41 +51,6 @@ typedef struct {
     GArray *order;        /* conn_ids, in order of first segment */
     GHashTable *frame_ns; /* frame -> time since the first frame, of frames a state was entered in */
 } conns_data;
-
-/* ---- Shared presentation helpers (tcpstate-plugin.h) ---------------------------------- */
-
-char *tcpstate_endpoint_str(wmem_allocator_t *scope, const tcps_conn_info *ci, int who) {
-    address addr;
-    char *host, *out;
-
-    if (ci->family == 4)
-        set_address(&addr, AT_IPv4, 4, ci->addr[who]);
-    else
-        set_address(&addr, AT_IPv6, 16, ci->addr[who]);
-    host = address_to_str(NULL, &addr);
-    out = ci->family == 4 ? wmem_strdup_printf(scope, "%s:%u", host, ci->port[who])
-                          : wmem_strdup_printf(scope, "[%s]:%u", host, ci->port[who]);
-    wmem_free(NULL, host);
-    return out;
-}
-
-char *tcpstate_flags_str(wmem_allocator_t *scope, uint8_t flags) {
-    static const struct {
-        uint8_t bit;
-        const char *name;
-    } names[] = {{TCPS_SYN, "SYN"}, {TCPS_FIN, "FIN"}, {TCPS_RST, "RST"}, {TCPS_PSH, "PSH"},
-                 {TCPS_ACK, "ACK"}, {TCPS_URG, "URG"}, {TCPS_ECE, "ECE"}, {TCPS_CWR, "CWR"}};
-    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
-
-    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (flags & names[i].bit)
-            wmem_strbuf_append_printf(sb, "%s%s", wmem_strbuf_get_len(sb) ? ", " : "",
-                                      names[i].name);
-    }
-    if (wmem_strbuf_get_len(sb) == 0)
-        wmem_strbuf_append(sb, "<none>");
-    return wmem_strbuf_finalize(sb);
-}
 
 /* ---- Collecting ----------------------------------------------------------------------- */
 
@@ -99,6 +64,7 @@ static void conns_reset(void *tapdata) {
     g_hash_table_remove_all(d->rows);
     g_hash_table_remove_all(d->frame_ns);
     g_array_set_size(d->order, 0);
+    d->tracker = NULL;
     d->last_rel_ns = 0;
     d->have_base = FALSE;
 }
@@ -114,10 +80,12 @@ static gint64 frame_time(const conns_data *d, uint32_t frame) {
 static tap_packet_status conns_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
                                       const void *data, tap_flags_t flags _U_) {
     conns_data *d = (conns_data *)tapdata;
-    const tcps_record *rec = &((const tcpstate_tap_info *)data)->rec;
+    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
+    const tcpstate_rec *rec = &ti->rec;
     gint64 rel = nstime_ns(&pinfo->rel_ts);
     conns_row *row;
 
+    d->tracker = ti->tracker;
     if (rec->conn_id == 0 || (d->at_time && rel > d->time_rel_ns))
         return TAP_PACKET_DONT_REDRAW;
     if (!d->have_base) {
@@ -161,28 +129,16 @@ static const char *const col_names[COL_COUNT] = {
 
 static char *since_str(gint64 rel_ns, uint32_t frame) {
     if (frame == 0)
-        return g_strdup("-");
+        return wmem_strdup(NULL, "-");
     if (rel_ns < 0)
-        return g_strdup_printf("#%u", frame);
-    return g_strdup_printf("%.6f #%u", (double)rel_ns / 1e9, frame);
-}
-
-static char *events_str(uint64_t events) {
-    GString *s = g_string_new("");
-
-    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
-        if (events & TCPS_EVENT_BIT(ev))
-            g_string_append_printf(s, "%s%s", s->len ? "," : "", tcps_event_name(ev));
-    }
-    if (s->len == 0)
-        g_string_append_c(s, '-');
-    return g_string_free(s, FALSE);
+        return wmem_strdup_printf(NULL, "#%u", frame);
+    return wmem_strdup_printf(NULL, "%.6f #%u", (double)rel_ns / 1e9, frame);
 }
 
 /* One row's cells, from the tracker where it knows the state at the table's time. */
 static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns,
                       char **cells) {
-    const tcps_tracker *t = tcpstate_tracker();
+    const tcps_tracker *t = d->tracker;
     tcps_conn_info ci;
     gboolean known = t != NULL && tcps_conn_get(t, row->conn_id - 1, 0, &ci);
     uint8_t state[2] = {row->state[0], row->state[1]};
@@ -205,25 +161,25 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
         events = ci.events;
     } else {
         /* The connection goes on after the table's time: its last record at or before
-         * it, and a configured TIME_WAIT timer that ran out between them (RFC 9293
-         * 3.10.8, timeout 2*MSL). Later segments cannot change that past. */
-        gint64 tw = (gint64)tcps_time_wait_ns(t); /* the timer the records were made with */
+         * it, with the tracker's TIME_WAIT timer (tcps_state_at) run from there up to that
+         * time. Later segments cannot change that past. */
+        uint64_t at_ns = (uint64_t)(d->base_ns + at_rel_ns);
         for (int who = 0; who < 2; who++) {
-            if (tw > 0 && state[who] == TCPS_TIME_WAIT && since[who] >= 0 &&
-                at_rel_ns >= since[who] + tw) {
-                state[who] = TCPS_CLOSED;
-                since[who] += tw;
-            }
+            uint64_t entered_ns = (uint64_t)(d->base_ns + since[who]);
+            if (since[who] < 0)
+                continue; /* entered at a time not known here: no timer */
+            state[who] = (uint8_t)tcps_state_at(t, state[who], &entered_ns, at_ns);
+            since[who] = (gint64)entered_ns - d->base_ns;
         }
     }
-    cells[COL_CONN] = g_strdup_printf("%u", row->conn_id);
-    cells[COL_CSTATE] = g_strdup(tcps_state_name(state[0]));
-    cells[COL_SSTATE] = g_strdup(tcps_state_name(state[1]));
-    cells[COL_CADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT) : g_strdup("?");
-    cells[COL_SADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER) : g_strdup("?");
+    cells[COL_CONN] = wmem_strdup_printf(NULL, "%u", row->conn_id);
+    cells[COL_CSTATE] = wmem_strdup(NULL, tcps_state_name(state[0]));
+    cells[COL_SSTATE] = wmem_strdup(NULL, tcps_state_name(state[1]));
+    cells[COL_CADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT) : wmem_strdup(NULL, "?");
+    cells[COL_SADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER) : wmem_strdup(NULL, "?");
     cells[COL_CSINCE] = since_str(since[0], entered[0]);
     cells[COL_SSINCE] = since_str(since[1], entered[1]);
-    cells[COL_EVENTS] = events_str(events);
+    cells[COL_EVENTS] = tcpstate_events_str(NULL, events, ",", "-");
 }
 
 static void print_row(const char *const *cells, const int width[COL_COUNT]) {
@@ -236,12 +192,8 @@ static void print_row(const char *const *cells, const int width[COL_COUNT]) {
 }
 
 static void free_cells(char **cells) {
-    for (int c = 0; c < COL_COUNT; c++) {
-        if (c == COL_CADDR || c == COL_SADDR)
-            wmem_free(NULL, cells[c]);
-        else
-            g_free(cells[c]);
-    }
+    for (int c = 0; c < COL_COUNT; c++)
+        wmem_free(NULL, cells[c]);
 }
 
 static void conns_draw(void *tapdata) {
@@ -288,8 +240,10 @@ static void conns_finish(void *tapdata) {
     g_free(d);
 }
 
-/* -z tcpstate,conns or -z tcpstate,conns,TIME */
-static void conns_init(const char *opt_arg, void *userdata _U_) {
+/* -z tcpstate,conns or -z tcpstate,conns,TIME. Errors are reported here, with
+ * report_failure(), and the callback returns "OK" where it returns anything (from 4.6 on,
+ * tcpstate-compat.h), so that tshark behaves the same on every version. */
+static tcpstate_stat_init_ret conns_init(const char *opt_arg, void *userdata _U_) {
     conns_data *d;
     GString *err;
     const char *rest = opt_arg + strlen(CONNS_CLI);
@@ -302,11 +256,11 @@ static void conns_init(const char *opt_arg, void *userdata _U_) {
             report_failure("tcpstate,conns: TIME must be seconds since the first frame "
                            "(e.g. -z tcpstate,conns,1.5), not \"%s\"",
                            rest + 1);
-            return;
+            return TCPSTATE_STAT_INIT_OK;
         }
     } else if (*rest != '\0') {
         report_failure("tcpstate,conns: usage -z tcpstate,conns[,TIME]");
-        return;
+        return TCPSTATE_STAT_INIT_OK;
     }
     d = g_new0(conns_data, 1);
     d->at_time = *rest == ',';
@@ -321,23 +275,12 @@ static void conns_init(const char *opt_arg, void *userdata _U_) {
         g_string_free(err, TRUE);
         conns_finish(d);
     }
+    return TCPSTATE_STAT_INIT_OK;
 }
-
-#if TCPSTATE_WS_AT_LEAST(4, 6)
-/* From 4.6 on the -z init callback returns bool. conns_init reports its own errors
- * with report_failure(), as on 4.0 and 4.4, so tshark behaves the same on all. */
-static bool conns_init_cb(const char *opt_arg, void *userdata) {
-    conns_init(opt_arg, userdata);
-    return true;
-}
-#define CONNS_INIT_CB conns_init_cb
-#else
-#define CONNS_INIT_CB conns_init
-#endif
 
 void tcpstate_conns_register(void) {
     static stat_tap_ui ui = {REGISTER_STAT_GROUP_GENERIC, "TCP State Connections", CONNS_CLI,
-                             CONNS_INIT_CB, 0, NULL};
+                             conns_init, 0, NULL};
 
     register_stat_tap_ui(&ui, NULL);
 }

@@ -19,21 +19,16 @@
 #include <glib.h>
 
 #include <ws_symbol_export.h>
-#include <ws_version.h>
 
 #include <epan/address.h>
 #include <epan/packet.h>
 #include <epan/tap.h>
 
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
-/* ---- Mirror of epan/sequence_analysis.h (4.0: gboolean; 4.4 and later: bool) ---------- */
-
-#if TCPSTATE_WS_AT_LEAST(4, 4)
-typedef bool tcpstate_sa_bool;
-#else
-typedef gboolean tcpstate_sa_bool;
-#endif
+/* ---- Mirror of epan/sequence_analysis.h (tcpstate_sa_bool: tcpstate-compat.h) ---------- */
 
 #define TCPSTATE_SA_MAX_NUM_NODES 40
 
@@ -123,21 +118,10 @@ static flow_nodes *graph_nodes(tcpstate_sa_info *sainfo) {
 
 /* ---- The tap callback ----------------------------------------------------------------- */
 
-static char *events_str(uint64_t events) {
-    GString *s = g_string_new("");
-
-    for (int ev = 0; ev < TCPS_EVENT_COUNT; ev++) {
-        if (events & TCPS_EVENT_BIT(ev))
-            g_string_append_printf(s, " %s", tcps_event_name(ev));
-    }
-    return g_string_free(s, FALSE);
-}
-
 static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
                                      const void *data, tap_flags_t flags _U_) {
     tcpstate_sa_info *sainfo = (tcpstate_sa_info *)tapdata;
-    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
-    const tcps_record *rec = &ti->rec;
+    const tcpstate_rec *rec = &((const tcpstate_tap_info *)data)->rec;
     tcpstate_sa_item *sai;
     flow_nodes *fn;
     int src, dst, left;
@@ -157,14 +141,14 @@ static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dis
     sai->frame_number = pinfo->num;
     sai->port_src = (guint16)pinfo->srcport;
     sai->port_dst = (guint16)pinfo->destport;
-    fl = tcpstate_flags_str(NULL, ti->flags);
-    len = ti->len ? g_strdup_printf(" Len=%u", ti->len) : g_strdup("");
+    fl = tcpstate_flags_str(NULL, rec->flags);
+    len = rec->len ? g_strdup_printf(" Len=%u", rec->len) : g_strdup("");
     sai->frame_label = g_strdup_printf("%s   %s%s   %s", tcps_state_name(rec->after[left]), fl,
                                        len, tcps_state_name(rec->after[!left]));
-    ev = events_str(rec->events);
-    sai->comment = g_strdup_printf("C:%s S:%s%s", tcps_state_name(rec->after[TCPS_CLIENT]),
-                                   tcps_state_name(rec->after[TCPS_SERVER]), ev);
-    g_free(ev);
+    ev = tcpstate_events_str(NULL, rec->events, " ", "");
+    sai->comment = g_strdup_printf("C:%s S:%s%s%s", tcps_state_name(rec->after[TCPS_CLIENT]),
+                                   tcps_state_name(rec->after[TCPS_SERVER]), *ev ? " " : "", ev);
+    wmem_free(NULL, ev);
     g_free(len);
     wmem_free(NULL, fl);
     sai->line_style = 1;

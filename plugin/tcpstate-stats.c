@@ -26,9 +26,10 @@
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
 #include <epan/tap.h>
-#include <ws_version.h>
 
-#include "tcpstate-plugin.h"
+#include "tcpstate-compat.h"
+#include "tcpstate-tap.h"
+#include "tcpstate-text.h"
 
 #define ST_ABBR "tcpstate"
 #define ST_NAME "TCP State/States and Events"
@@ -51,6 +52,7 @@ typedef struct {
 /* Collected per stats tree (a GUI can open several). */
 typedef struct {
     stats_tree *st;
+    const tcps_tracker *tracker; /* from the tap (tcpstate-tap.h); NULL before a packet */
     GHashTable *conns; /* conn_id -> stats_conn */
     GArray *order;     /* conn_ids in order of first record */
     guint transitions[2][TCPS_STATE_COUNT][TCPS_STATE_COUNT];
@@ -63,6 +65,7 @@ typedef struct {
 static GHashTable *stats_by_tree;
 
 static void stats_data_clear(stats_data *d) {
+    d->tracker = NULL;
     g_hash_table_remove_all(d->conns);
     g_array_set_size(d->order, 0);
     memset(d->transitions, 0, sizeof d->transitions);
@@ -96,10 +99,11 @@ static void count_transition(stats_data *d, int who, uint8_t from, uint8_t to) {
 static tap_packet_status stats_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_,
                                       const void *data, tap_flags_t flags _U_) {
     const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
-    const tcps_record *rec = &ti->rec;
+    const tcpstate_rec *rec = &ti->rec;
     stats_data *d = stats_data_get(st);
     stats_conn *c;
 
+    d->tracker = ti->tracker;
     if (rec->conn_id == 0)
         return TAP_PACKET_DONT_REDRAW;
     c = (stats_conn *)g_hash_table_lookup(d->conns, GUINT_TO_POINTER(rec->conn_id));
@@ -133,7 +137,7 @@ static tap_packet_status stats_packet(stats_tree *st, packet_info *pinfo, epan_d
 /* The final states of a connection: the tracker's, with a configured TIME_WAIT timer
  * applied at the time of the last segment seen; the last record's if the tracker is gone. */
 static void final_states(const stats_data *d, const stats_conn *c, uint8_t out[2]) {
-    const tcps_tracker *t = tcpstate_tracker();
+    const tcps_tracker *t = d->tracker;
     tcps_conn_info ci;
 
     memcpy(out, c->last, 2);
@@ -169,7 +173,7 @@ static void write_connections(stats_data *d) {
         gboolean done = (c->events & TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_COMPLETE)) != 0;
 
         final_states(d, c, fin);
-        pair = g_strdup_printf("%s / %s", tcps_state_name(fin[0]), tcps_state_name(fin[1]));
+        pair = tcpstate_pair_str(NULL, fin, " / ");
         if (!g_hash_table_contains(pairs, pair))
             g_ptr_array_add(pair_order, g_strdup(pair));
         g_hash_table_insert(pairs, g_strdup(pair),
@@ -184,7 +188,7 @@ static void write_connections(stats_data *d) {
                 open_pairs, g_strdup(pair),
                 GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(open_pairs, pair)) + 1));
         }
-        g_free(pair);
+        wmem_free(NULL, pair);
     }
     for (guint i = 0; i < pair_order->len; i++) {
         const char *pair = (const char *)g_ptr_array_index(pair_order, i);
@@ -269,10 +273,10 @@ static tap_packet_status helper_packet(void *tapdata _U_, packet_info *pinfo _U_
 
 /* ---- Tree life cycle ------------------------------------------------------------------ */
 
-#if TCPSTATE_WS_AT_LEAST(4, 6)
-/* From 4.6 on, tshark's epan_cleanup() frees every tap listener (calling its finish
- * callback), the helper first, and then frees the tree (stats_cleanup): the helper is
- * gone by then and removing it again would free it twice. */
+#if TCPSTATE_TAP_LISTENERS_FREED_AT_EXIT
+/* tshark frees every tap listener at exit (calling its finish callback), the helper
+ * first, and then frees the tree (stats_cleanup): the helper is gone by then and
+ * removing it again would free it twice. */
 static void helper_finish(void *tapdata) {
     ((stats_data *)tapdata)->listening = FALSE;
 }
