@@ -33,8 +33,8 @@
  * tracker holds afterwards per connection, and the rate of hindsight queries
  * for every segment (as tshark -2 asks).
  *
- * With a capture (Ethernet/IPv4/TCP pcap, as gen_capture.py writes) it feeds
- * its segments instead. For instruction counts, run one workload under
+ * With a capture (pcap or pcapng, as gen_capture.py writes; read by
+ * tests/common/pcapread.c) it feeds its TCP segments instead. For instruction counts, run one workload under
  * valgrind --tool=callgrind and divide tcps_process's inclusive count by the
  * segments printed.
  */
@@ -46,6 +46,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pcapread.h"
 #include "tcpstate.h"
 
 /* Heap in use, including blocks malloc got by mmap (large arrays). */
@@ -72,16 +73,6 @@ static double now_s(void)
 static double cpu_s(void)
 {
     return clock_s(CLOCK_THREAD_CPUTIME_ID);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* ---- a source of segments, in batches ---- */
@@ -299,57 +290,42 @@ static void gen_free(gen *g)
     free(g->act);
 }
 
-/* Reads the capture's TCP/IPv4 segments; returns the count or -1. */
+/* Reads the capture's TCP segments (tests/common/pcapread.c); returns the
+ * count, or -1 with a message. */
 static long load(const char *path, tcps_segment **out)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t gh[24], rh[16], buf[65536];
-    size_t cap = 1 << 20, n = 0;
-    tcps_segment *segs = malloc(cap * sizeof(*segs));
-    if (!f || !segs || fread(gh, 1, 24, f) != 24 || gh[0] != 0xd4 || gh[1] != 0xc3) {
-        fprintf(stderr, "%s: not a little-endian pcap\n", path);
+    char err[600];
+    pcapread *r = pcapread_open(path, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "%s\n", err);
         return -1;
     }
-    uint32_t frame = 0;
-    while (fread(rh, 1, 16, f) == 16) {
-        uint32_t incl = (uint32_t)rh[8] | (uint32_t)rh[9] << 8 | (uint32_t)rh[10] << 16 |
-                        (uint32_t)rh[11] << 24;
-        if (incl > sizeof(buf) || fread(buf, 1, incl, f) != incl)
-            break;
-        frame++;
-        if (incl < 54 || be16(buf + 12) != 0x0800 || buf[23] != 6)
-            continue;
-        const uint8_t *ip = buf + 14, *tcp = ip + (ip[0] & 15) * 4;
-        if (tcp + 20 > buf + incl)
-            continue;
-        if (n == cap) {
-            cap *= 2;
-            tcps_segment *s2 = realloc(segs, cap * sizeof(*segs));
-            if (!s2)
-                return -1;
+    size_t cap = 1 << 20, n = 0;
+    tcps_segment *segs = malloc(cap * sizeof(*segs));
+    const char *oom = segs ? NULL : "out of memory";
+    int rc = -1;
+    while (!oom && (rc = pcapread_next(r, &segs[n])) == 1) {
+        if (++n == cap) {
+            tcps_segment *s2 = realloc(segs, 2 * cap * sizeof(*segs));
+            if (!s2) {
+                oom = "out of memory";
+                break;
+            }
             segs = s2;
+            cap *= 2;
         }
-        tcps_segment *s = &segs[n++];
-        memset(s, 0, sizeof(*s));
-        s->family = 4;
-        memcpy(s->src, ip + 12, 4);
-        memcpy(s->dst, ip + 16, 4);
-        s->sport = be16(tcp);
-        s->dport = be16(tcp + 2);
-        s->seq = be32(tcp + 4);
-        s->ack = be32(tcp + 8);
-        s->flags = tcp[13];
-        s->win = be16(tcp + 14);
-        s->wscale = -1;
-        s->len = be16(ip + 2) - (uint32_t)((ip[0] & 15) * 4) - (uint32_t)((tcp[12] >> 4) * 4);
-        uint32_t sec = (uint32_t)rh[0] | (uint32_t)rh[1] << 8 | (uint32_t)rh[2] << 16 |
-                       (uint32_t)rh[3] << 24;
-        uint32_t usec = (uint32_t)rh[4] | (uint32_t)rh[5] << 8 | (uint32_t)rh[6] << 16 |
-                        (uint32_t)rh[7] << 24;
-        s->time_ns = (uint64_t)sec * 1000000000u + (uint64_t)usec * 1000u;
-        s->frame = frame;
     }
-    fclose(f);
+    if (oom) {
+        fprintf(stderr, "%s: %s\n", path, oom);
+        rc = -1;
+    } else if (rc < 0) {
+        fprintf(stderr, "%s\n", pcapread_error(r));
+    }
+    pcapread_close(r);
+    if (rc < 0) {
+        free(segs);
+        return -1;
+    }
     *out = segs;
     return (long)n;
 }

@@ -10,30 +10,9 @@
  * violation prints the frame and aborts, which libFuzzer reports as a crash
  * and the replay main (replay_main.c) as a failed input.
  *
- * Input layout (all integers little-endian):
- *   header, FUZZ_HDR bytes:
- *     [0] config: bit 0 midstream OFF; bits 1-2 vantage (3 = unknown);
- *         bit 3 hindsight OFF; bits 4-5 TIME_WAIT: off, 1 ms, 60 s, 240 s
- *     [1] queries: bit 0 hindsight of every frame at the end; bit 1
- *         hindsight of the current frame while feeding; bit 2
- *         tcps_conn_get() of every connection at the end
- *     [2..3] start time, seconds
- *   then records of FUZZ_REC bytes:
- *     [0] tuple: bits 0-6 key (fuzz_tuple()), bit 7 direction (b -> a)
- *     [1] mode: bit 0 zone 1; bit 1 seq relative to the sender's last end;
- *         bit 2 ack relative to the receiver's last end; bit 3 window scale
- *         option present; bits 4-5 time unit of the delta (us, ms, s, ms
- *         backwards); bit 6 same frame number as the previous record (a
- *         second TCP layer of one frame); bit 7 tcps_conn_get() now
- *     [2] TCP flags
- *     [3] window scale shift (int8) with mode bit 3; else zone bits 1-8 (up
- *         to 512 zones: many distinct tuples, hash probing)
- *     [4..7] seq (absolute, or a signed delta)
- *     [8..11] ack (absolute, or a signed delta)
- *     [12..15] payload length
- *     [16..17] window
- *     [18..19] time delta
- * pcap2seed.py writes this format from captures.
+ * The input format (a configuration header, then fixed-size segment
+ * records) is in fuzz_decode.h, whose decoder this target shares with the
+ * equivalence dump (tests/equiv/tcps_dump.c).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,63 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_decode.h"
 #include "invariants.h"
 #include "tcpstate.h"
 
-#define FUZZ_HDR 4
-#define FUZZ_REC 20
-#define FUZZ_KEYS 128
 #define FUZZ_MAX_RECS 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Name of the input being run, for messages (set by the replay main). */
 const char *fuzz_input_name = "(libFuzzer input)";
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* The two endpoints of key k (0..127), as a (a) and b: IPv4 or IPv6 (bit 6);
- * a's host 1..4 (bits 3-4); b is a host of its own or a's host (bit 5);
- * a's port 40000 + (k & 7), except 7: port 0; b's port 80, except when
- * (k & 7) == 5: port 0, and 6: a's port (with bit 5: a connection to
- * itself). Key 127 has no valid family: never tracked. */
-static void fuzz_tuple(unsigned k, int dir, tcps_segment *s)
-{
-    uint8_t a[16], b[16];
-    unsigned p = k & 7;
-    uint16_t pa = p == 7 ? 0 : (uint16_t)(40000 + p);
-    uint16_t pb = p == 5 ? 0 : p == 6 ? pa : 80;
-    size_t n = (k & 0x40) ? 16 : 4;
-    memset(a, 0, sizeof(a));
-    memset(b, 0, sizeof(b));
-    if (n == 4) {
-        a[0] = 10;
-        a[3] = (uint8_t)(1 + ((k >> 3) & 3));
-        b[0] = 10;
-        b[2] = 1;
-        b[3] = 1;
-    } else {
-        a[0] = b[0] = 0xfd;
-        a[15] = (uint8_t)(1 + ((k >> 3) & 3));
-        b[14] = 1;
-        b[15] = 1;
-    }
-    if (k & 0x20)
-        memcpy(b, a, sizeof(b));
-    s->family = k == 127 ? 5 : (n == 4 ? 4 : 6);
-    memcpy(dir ? s->src : s->dst, b, sizeof(b));
-    memcpy(dir ? s->dst : s->src, a, sizeof(a));
-    s->sport = dir ? pb : pa;
-    s->dport = dir ? pa : pb;
-}
 
 typedef struct fuzz_run {
     tcps_tracker *t;
@@ -228,16 +160,6 @@ out:
     free(prev_frame);
 }
 
-static void fuzz_config(const uint8_t *h, tcps_config *cfg)
-{
-    static const uint64_t tw[4] = {0, 1000000ull, 60000000000ull, 240000000000ull};
-    tcps_config_init(cfg);
-    cfg->midstream = !(h[0] & 1);
-    cfg->vantage = (tcps_vantage)(((h[0] >> 1) & 3) % 3);
-    cfg->hindsight = !(h[0] & 8);
-    cfg->time_wait_ns = tw[(h[0] >> 4) & 3];
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < FUZZ_HDR)
@@ -248,7 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tcps_config cfg;
     fuzz_config(data, &cfg);
     uint8_t queries = data[1];
-    uint64_t now = (uint64_t)rd16(data + 2) * 1000000000ull;
+    fuzz_decoder dec;
+    fuzz_decode_start(&dec, data);
 
     fuzz_run r;
     memset(&r, 0, sizeof(r));
@@ -256,40 +179,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.inv = inv_new();
     r.recs = calloc(nrec + 1, sizeof(*r.recs));
     r.segs = calloc(nrec + 1, sizeof(*r.segs));
-    static uint32_t end[FUZZ_KEYS][2]; /* last sequence end per key and direction */
-    memset(end, 0, sizeof(end));
     if (!r.t || !r.inv || !r.recs || !r.segs)
         goto out;
 
-    uint32_t frame = 0;
     for (size_t i = 0; i < nrec; i++) {
         const uint8_t *p = data + FUZZ_HDR + i * FUZZ_REC;
-        unsigned key = p[0] & 0x7f;
-        int dir = p[0] >> 7;
         uint8_t mode = p[1];
         tcps_segment *s = &r.segs[i];
-        memset(s, 0, sizeof(*s));
-        fuzz_tuple(key, dir, s);
-        s->zone = (mode & 1) | ((mode & 8) ? 0u : (uint32_t)p[3] << 1);
-        s->flags = p[2];
-        s->wscale = (mode & 8) ? (int8_t)p[3] : -1;
-        s->seq = rd32(p + 4) + ((mode & 2) ? end[key][dir] : 0);
-        s->ack = rd32(p + 8) + ((mode & 4) ? end[key][!dir] : 0);
-        s->len = rd32(p + 12);
-        s->win = rd16(p + 16);
-        uint64_t d = rd16(p + 18);
-        switch ((mode >> 4) & 3) {
-        case 0: now += d * 1000u; break;
-        case 1: now += d * 1000000u; break;
-        case 2: now += d * 1000000000u; break;
-        default: now = now > d * 1000000u ? now - d * 1000000u : 0; break;
-        }
-        s->time_ns = now;
-        if (!(mode & 0x40) || frame == 0)
-            frame++;
-        s->frame = frame;
-        end[key][dir] = s->seq + s->len + ((s->flags & TCPS_SYN) ? 1u : 0u) +
-                        ((s->flags & TCPS_FIN) ? 1u : 0u);
+        fuzz_decode_next(&dec, p, s);
         r.n = i + 1;
 
         tcps_record *c = &r.recs[i];
@@ -315,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (mode & 0x80) {
             tcps_conn_info ci;
-            tcps_conn_get(r.t, (size_t)(s->seq % (tcps_conn_count(r.t) + 1)), now, &ci);
+            tcps_conn_get(r.t, (size_t)(s->seq % (tcps_conn_count(r.t) + 1)), dec.now, &ci);
         }
     }
     if ((queries & 1) && cfg.hindsight)
@@ -323,7 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (queries & 4) {
         tcps_conn_info ci;
         for (size_t k = 0; k <= tcps_conn_count(r.t); k++)
-            tcps_conn_get(r.t, k, now, &ci);
+            tcps_conn_get(r.t, k, dec.now, &ci);
     }
     if (getenv("TCPS_FUZZ_TRACE")) { /* every record, for reading an input */
         fprintf(stderr, "%s:\n", fuzz_input_name);
