@@ -85,7 +85,7 @@ static uint16_t inv_reach(int a)
 /* Can an endpoint in state a (ended ea) be in state b (ended eb) later within
  * the same connection? Ended: CLOSED after the connection, or a listener
  * that let go of it (LISTEN after an RST in LISTEN or SYN_RECEIVED). */
-static int inv_path(int a, int ea, int b, int eb)
+int inv_path(int a, int ea, int b, int eb)
 {
     if (a == b && ea == eb)
         return 1;
