@@ -50,10 +50,10 @@ static const uint8_t tcps__next[TCPS_STATE_COUNT][IN_COUNT] = {
                            [IN_HANDSHAKE_UNSEEN] = A(ESTABLISHED)},
     [TCPS_ESTABLISHED] = {[IN_SND_FIN] = A(FIN_WAIT_1), [IN_SND_RST] = E(CLOSED),
                           [IN_RCV_FIN] = A(CLOSE_WAIT), [IN_RCV_RST] = E(CLOSED)},
-    /* IN_FIN_CROSSED is not a path of the diagram: an endpoint taken to have
-     * received the peer's FIN (CLOSE_WAIT) shows with its own FIN that it had
-     * not (it was in FIN_WAIT_1 when the FIN came). Kept as the tracker has
-     * always shown it until the causal record can say so otherwise. */
+    /* IN_FIN_CROSSED: an endpoint taken to have received the peer's FIN
+     * (CLOSE_WAIT) shows with its own FIN that it had not. It was
+     * ESTABLISHED: the record revises its previous state (event revised) and
+     * shows the path ESTABLISHED -> FIN_WAIT_1 -> CLOSING. */
     [TCPS_CLOSE_WAIT] = {[IN_SND_FIN] = A(LAST_ACK), [IN_SND_RST] = E(CLOSED),
                          [IN_RCV_RST] = E(CLOSED), [IN_FIN_CROSSED] = A(CLOSING)},
     [TCPS_FIN_WAIT_1] = {[IN_SND_RST] = E(CLOSED), [IN_RCV_ACK_FIN] = A(FIN_WAIT_2),

@@ -221,6 +221,11 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         return;
     int rw = R == &c->p[TCPS_SERVER];
     tcps__coverage(t, c, x->id, rw, s, acks);
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_REVISED)) && R->has_fin_ord) {
+        /* The sender's FIN shows R's FIN had not reached it: it did after. */
+        tcps__set_after(t, c, x->id, rw, TCPS__AFTER_FIN, s->frame);
+        c->hs_differs = 1;
+    }
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->has_ack_syn_ord) {
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_SYN_ORD), TCPS__E_ACK_SYN_ORD);
         R->has_ack_syn_ord = 0; /* the next covering ACK is logged again */

@@ -142,9 +142,12 @@ static void tcps__send_fin(tcps__ctx *x)
     int acked = tcps__acks_fin(R, s);
     if (R->has_fin && !acked && S->state == TCPS_CLOSE_WAIT) {
         /* S sent its FIN before R's FIN, assumed delivered, reached it: the
-         * FINs crossed. S went FIN_WAIT_1, and R's FIN in flight takes it to
-         * CLOSING (3.10.7.4 eighth). Shown at once, so S never moves back. */
-        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
+         * FINs crossed. S was ESTABLISHED, not CLOSE_WAIT (no arc leads from
+         * CLOSE_WAIT to CLOSING): the record revises its previous state. Its
+         * FIN took it to FIN_WAIT_1 (3.10.4), and R's FIN in flight takes it
+         * to CLOSING (3.10.7.4 eighth). */
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE) | TCPS_EVENT_BIT(TCPS_EV_REVISED);
+        x->revised = 1 + TCPS_ESTABLISHED;
         tcps__step(x, S, IN_FIN_CROSSED, TCPS_CERT_INFERRED);
         S->proof = TCPS__PROOF_FIN;
         return;
@@ -548,6 +551,8 @@ void tcps__segment(tcps_tracker *t, tcps__ctx *x, int bad, tcps_record *out)
     else
         tcps__take(x);
     tcps__fill(x, out);
+    if (x->revised) /* the sender was not where the previous record showed it */
+        out->before[out->sender] = (uint8_t)(x->revised - 1);
     if (!tcps__established(out->before, out->ended_before) &&
         tcps__established(out->after, out->ended) && !(x->ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)))
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_HANDSHAKE_COMPLETE);

@@ -315,6 +315,7 @@ typedef struct tcps__ctx {
     uint32_t id;  /* connection index */
     uint64_t h;   /* tcps__hash_seg(seg) */
     uint8_t far;  /* with a known vantage: the far endpoint + 1; 0 unknown (and in replays) */
+    uint8_t revised; /* the sender's state before this segment, revised, + 1; 0 none */
 } tcps__ctx;
 
 /* ---- diagram.c ---- */

@@ -92,7 +92,8 @@ typedef enum {
     XX(BAD_FLAGS, "bad_flags", 2, "Invalid flag combination")                            \
     XX(BAD_ACK, "bad_ack", 2, "ACK does not acknowledge the SYN it answers")             \
     XX(UNEXPECTED, "unexpected", 2, "Segment not acceptable in the receiver's state")    \
-    XX(REORDERED, "reordered", 1, "Segment captured after later segments of its sender")
+    XX(REORDERED, "reordered", 1, "Segment captured after later segments of its sender")     \
+    XX(REVISED, "revised", 1, "Segment shows the sender was not in the state shown before: its previous state is revised")
 
 typedef enum {
 #define TCPS__EVENT_ENUM(name, tok, sev, desc) TCPS_EV_##name,
@@ -155,7 +156,11 @@ typedef struct tcps_segment {
 
 /* The outcome of one segment. Index 0 = client, 1 = server. before[] is the
  * state just before this segment (it may differ from the previous record's
- * after[] when a timer expired or an in-flight SYN was delivered between). */
+ * after[] when a timer expired or an in-flight SYN was delivered between, and
+ * for the sender when its segment shows it was not in the state shown before:
+ * event revised). Every change from before[] to after[], and from one
+ * record's after[] to the next one's before[] but for a revised one, is a
+ * path of RFC 9293's state diagram. */
 typedef struct tcps_record {
     uint64_t events;       /* TCPS_EVENT_BIT(ev) set for each event */
     uint32_t conn_id;      /* 1, 2, ... in order of first segment */
