@@ -6,6 +6,8 @@
 #ifndef TCPSTATE_COMPAT_H
 #define TCPSTATE_COMPAT_H
 
+#include <stdbool.h>
+
 #include <glib.h>
 
 #include <ws_version.h>

@@ -114,7 +114,7 @@ static int dissect_tcpstate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return tcpstate_dissect(&capture, pref_info_column, tvb, pinfo, tree);
 }
 
-static int dissect_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+static int dissect_tcp_reader(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     return tcpstate_reader_dissect(&capture.reader, tvb, pinfo, tree, data);
 }
 
@@ -134,7 +134,7 @@ void proto_register_tcpstate(void) {
 }
 
 void proto_reg_handoff_tcpstate(void) {
-    tcpstate_reader_handoff(dissect_tcp);
+    tcpstate_reader_handoff(dissect_tcp_reader);
 }
 
 /* Statistics and the connection table are tap listeners (tcpstate-stats.c, -conns.c). */
