@@ -142,6 +142,13 @@ class CompareTest(unittest.TestCase):
                 t = truth.read(os.path.join(pc, fn))
                 self.assertTrue(t["conns"], fn)
                 self.assertTrue(os.path.exists(os.path.join(pc, fn[:-6] + ".pcap")), fn)
+                # tests/lib/truth.py writes back what it read, as the generators wrote it
+                conns = [(t["conns"][i]["client"], t["conns"][i]["server"],
+                          t["conns"][i]["states"]["client"], t["conns"][i]["states"]["server"])
+                         for i in t["order"]]
+                with open(os.path.join(pc, fn)) as f:
+                    self.assertEqual(truth.text(t["scenario"], t["vantage"], t["generator"], conns,
+                                                t["notes"]), f.read(), fn)
 
 
 if __name__ == "__main__":
