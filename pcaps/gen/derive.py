@@ -184,7 +184,8 @@ def write_truth(sc, rows, path):
     """The truth file of a run (tests/lib/truth.py writes the format)."""
     conns = [(truth.endpoint(*row["conn"]["client"]), truth.endpoint(*row["conn"]["server"]),
               row["ep"]["client"]["states"], row["ep"]["server"]["states"]) for row in rows]
-    text = truth.text(sc.name, sc.vantage, "python3 pcaps/gen/gen.py %s" % sc.name, conns,
+    generator = getattr(sc, "generator", None) or "python3 pcaps/gen/gen.py %s" % sc.name
+    text = truth.text(sc.name, sc.vantage, generator, conns,
                       truth_notes(sc, rows))
     with open(path, "w") as f:
         f.write(text)

@@ -17,14 +17,25 @@ segment:
                                          went the given way (forwarded or not)
    "nth": 1,                             the n-th segment matching the above
    "count": 1,                           how many from the n-th on (0 = all)
-   "action": "drop" | "delay",
-   "ms": 100,                            delay in milliseconds
+   "action": "drop" | "delay" | "dup" | "inject",
+   "ms": 100,                            delay in milliseconds (dup: of the copy)
+   "inject": "R" | "RA" | "S" | "A",     inject: forward the segment, then forge
+                                         one with these flags from its receiver's
+                                         peer (sequence = the segment's + "off")
+   "back": true,                         inject: forge it towards the segment's
+                                         sender instead (sequence = the
+                                         segment's ACK + "off", as its peer)
+   "off": 0,                             inject: sequence offset (0: exact;
+                                         small: in window; huge: outside)
    "prob": 0.1, "seed": 7}               take each segment that passes the
                                          conditions above with this
                                          probability (pseudo-random, seeded;
                                          "nth" and "count" are then unused)
                                          "loss" is another name for "prob"
 
+A "dup" forwards the segment and a copy "ms" later.  An "inject" forwards the
+segment at once, then a forged segment (no payload, checksums recomputed)
+whose addresses and ports are the segment's, or swapped with "back".
 A random "delay" is a reordering: the segment taken is held back for "ms"
 while the segments after it are forwarded at once, so they overtake it
 (e.g. {"unset": "S", "prob": 0.1, "seed": 7, "action": "delay", "ms": 3}
@@ -85,6 +96,66 @@ def tcp_info(frame):
     return flags, iplen_payload - doff
 
 
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    t = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while t >> 16:
+        t = (t & 0xFFFF) + (t >> 16)
+    return (~t) & 0xFFFF
+
+
+def forge(frame, flags, back, off):
+    """A forged TCP segment from `frame` (IPv4 or IPv6 in Ethernet, no VLAN): same
+    addresses (swapped when back), no payload and no options, `flags`; sequence = the
+    segment's sequence (back: its ACK) + off, ACK = the segment's ACK (back: its
+    sequence + length).  None for anything else."""
+    etype = int.from_bytes(frame[12:14], "big")
+    if etype == 0x0800:
+        ihl = (frame[14] & 0x0F) * 4
+        ip = bytearray(frame[14:14 + ihl])
+        t = 14 + ihl
+        plen = int.from_bytes(ip[2:4], "big") - ihl
+        src, dst = bytes(ip[12:16]), bytes(ip[16:20])
+    elif etype == 0x86DD:
+        ip = bytearray(frame[14:54])
+        t = 54
+        plen = int.from_bytes(ip[4:6], "big")
+        src, dst = bytes(ip[8:24]), bytes(ip[24:40])
+    else:
+        return None
+    tcp = frame[t:t + 20]
+    if len(tcp) < 20:
+        return None
+    sport, dport = tcp[0:2], tcp[2:4]
+    seq, ack = int.from_bytes(tcp[4:8], "big"), int.from_bytes(tcp[8:12], "big")
+    fl = frame[t + 13]
+    dlen = plen - (tcp[12] >> 4) * 4 + (1 if fl & 0x03 else 0)
+    mac_d, mac_s = frame[0:6], frame[6:12]
+    if back:
+        src, dst, sport, dport, mac_d, mac_s = dst, src, dport, sport, mac_s, mac_d
+        seq, ack = ack, (seq + dlen) & 0xFFFFFFFF
+    seq = (seq + off) & 0xFFFFFFFF
+    bits = flagmask(flags)
+    hdr = bytearray(sport + dport + seq.to_bytes(4, "big") + (ack if bits & 0x10 else 0).to_bytes(4, "big")
+                    + bytes([5 << 4, bits]) + tcp[14:16] + b"\0\0\0\0")
+    if etype == 0x0800:
+        ip = bytearray(ip[:20])
+        ip[0] = 0x45
+        ip[2:4] = (40).to_bytes(2, "big")
+        ip[10:12] = b"\0\0"
+        ip[12:16], ip[16:20] = src, dst
+        ip[10:12] = csum(bytes(ip)).to_bytes(2, "big")
+        pseudo = src + dst + b"\0\x06" + (20).to_bytes(2, "big")
+    else:
+        ip[4:6] = (20).to_bytes(2, "big")
+        ip[6] = 6
+        ip[8:24], ip[24:40] = src, dst
+        pseudo = src + dst + (20).to_bytes(4, "big") + b"\0\0\0\x06"
+    hdr[16:18] = csum(pseudo + bytes(hdr)).to_bytes(2, "big")
+    return bytes(mac_d + mac_s + frame[12:14] + ip + hdr)
+
+
 class Rule:
     def __init__(self, d, idx):
         self.idx = idx
@@ -100,6 +171,9 @@ class Rule:
         self.count = d.get("count", 1)
         self.action = d.get("action", "drop")
         self.ms = d.get("ms", 0)
+        self.inject = d.get("inject", "R")
+        self.back = bool(d.get("back", False))
+        self.off = int(d.get("off", 0))
         self.prob = d.get("prob", d.get("loss"))
         self.rng = random.Random(d.get("seed", 1))
         self.seen = 0
@@ -161,6 +235,17 @@ def main():
                 history.append((way, flags))
             if verdict is None:
                 dst.send(frame)
+            elif verdict.action == "inject":
+                dst.send(frame)
+                f2 = forge(frame, verdict.inject, verdict.back, verdict.off)
+                if f2 is not None:
+                    print("fwd: inject %s %s (rule %d)" % ("back" if verdict.back else way, verdict.inject,
+                                                          verdict.idx), file=sys.stderr, flush=True)
+                    (s if verdict.back else dst).send(f2)
+            elif verdict.action == "dup":
+                dst.send(frame)
+                n += 1
+                heapq.heappush(pending, (time.monotonic() + verdict.ms / 1000.0, n, dst, frame))
             elif verdict.action == "drop":
                 print("fwd: drop %s flags=0x%02x len=%d (rule %d)" % (way, info[0], info[1], verdict.idx),
                       file=sys.stderr, flush=True)
