@@ -40,32 +40,40 @@ static const uint8_t tcps__next[TCPS_STATE_COUNT][IN_COUNT] = {
                      /* 3.10.7.2 first: the listener stays; this connection is over for it */
                      [IN_RCV_RST] = E(LISTEN),
                      [IN_HANDSHAKE_UNSEEN] = A(ESTABLISHED), [IN_PICKUP] = A(ESTABLISHED)},
+    /* IN_GONE (every state from SYN_SENT on): an RST without ACK answering a
+     * segment shows its sender had no connection any more when that segment
+     * came (3.10.7.1): closed unseen, by the application (3.10.4 in SYN-SENT),
+     * a timer (Linux: orphan FIN-WAIT-2, retransmissions) or an abort. */
     [TCPS_SYN_SENT] = {[IN_SND_SYNACK] = A(SYN_RECEIVED), [IN_SND_RST] = E(CLOSED),
                        [IN_RCV_SYN] = A(SYN_RECEIVED), [IN_RCV_SYNACK] = A(ESTABLISHED),
-                       [IN_RCV_RST] = E(CLOSED), [IN_HANDSHAKE_UNSEEN] = A(ESTABLISHED)},
+                       [IN_RCV_RST] = E(CLOSED), [IN_HANDSHAKE_UNSEEN] = A(ESTABLISHED),
+                       [IN_GONE] = E(CLOSED)},
     [TCPS_SYN_RECEIVED] = {[IN_SND_FIN] = A(FIN_WAIT_1), [IN_SND_RST] = E(CLOSED),
                            [IN_RCV_SYNACK] = A(ESTABLISHED), [IN_RCV_ACK_SYN] = A(ESTABLISHED),
                            [IN_RCV_FIN] = A(CLOSE_WAIT), [IN_RCV_RST] = E(CLOSED),
                            [IN_RCV_RST_PASSIVE] = E(LISTEN),
-                           [IN_HANDSHAKE_UNSEEN] = A(ESTABLISHED)},
+                           [IN_HANDSHAKE_UNSEEN] = A(ESTABLISHED), [IN_GONE] = E(CLOSED)},
     [TCPS_ESTABLISHED] = {[IN_SND_FIN] = A(FIN_WAIT_1), [IN_SND_RST] = E(CLOSED),
-                          [IN_RCV_FIN] = A(CLOSE_WAIT), [IN_RCV_RST] = E(CLOSED)},
+                          [IN_RCV_FIN] = A(CLOSE_WAIT), [IN_RCV_RST] = E(CLOSED),
+                          [IN_GONE] = E(CLOSED)},
     /* IN_FIN_CROSSED: an endpoint taken to have received the peer's FIN
      * (CLOSE_WAIT) shows with its own FIN that it had not. It was
      * ESTABLISHED: the record revises its previous state (event revised) and
      * shows the path ESTABLISHED -> FIN_WAIT_1 -> CLOSING. */
     [TCPS_CLOSE_WAIT] = {[IN_SND_FIN] = A(LAST_ACK), [IN_SND_RST] = E(CLOSED),
-                         [IN_RCV_RST] = E(CLOSED), [IN_FIN_CROSSED] = A(CLOSING)},
+                         [IN_RCV_RST] = E(CLOSED), [IN_FIN_CROSSED] = A(CLOSING),
+                         [IN_GONE] = E(CLOSED)},
     [TCPS_FIN_WAIT_1] = {[IN_SND_RST] = E(CLOSED), [IN_RCV_ACK_FIN] = A(FIN_WAIT_2),
-                         [IN_RCV_FIN] = A(CLOSING), [IN_RCV_RST] = E(CLOSED)},
+                         [IN_RCV_FIN] = A(CLOSING), [IN_RCV_RST] = E(CLOSED),
+                         [IN_GONE] = E(CLOSED)},
     [TCPS_CLOSING] = {[IN_SND_RST] = E(CLOSED), [IN_RCV_ACK_FIN] = A(TIME_WAIT),
-                      [IN_RCV_RST] = E(CLOSED)},
+                      [IN_RCV_RST] = E(CLOSED), [IN_GONE] = E(CLOSED)},
     [TCPS_LAST_ACK] = {[IN_SND_RST] = E(CLOSED), [IN_RCV_ACK_FIN] = E(CLOSED),
-                       [IN_RCV_RST] = E(CLOSED)},
+                       [IN_RCV_RST] = E(CLOSED), [IN_GONE] = E(CLOSED)},
     [TCPS_FIN_WAIT_2] = {[IN_SND_RST] = E(CLOSED), [IN_RCV_FIN] = A(TIME_WAIT),
-                         [IN_RCV_RST] = E(CLOSED)},
+                         [IN_RCV_RST] = E(CLOSED), [IN_GONE] = E(CLOSED)},
     [TCPS_TIME_WAIT] = {[IN_SND_RST] = E(CLOSED), [IN_RCV_RST] = E(CLOSED),
-                        [IN_TIMEOUT] = E(CLOSED)},
+                        [IN_TIMEOUT] = E(CLOSED), [IN_GONE] = E(CLOSED)},
 };
 #undef A
 #undef E

@@ -226,6 +226,8 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         tcps__set_after(t, c, x->id, rw, TCPS__AFTER_FIN, s->frame);
         c->hs_differs = 1;
     }
+    if (x->ev & TCPS_EVENT_BIT(TCPS_EV_DUPLICATE))
+        return; /* the network's copy, not a retransmission: nothing was lost */
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->has_ack_syn_ord) {
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_SYN_ORD), TCPS__E_ACK_SYN_ORD);
         R->has_ack_syn_ord = 0; /* the next covering ACK is logged again */
@@ -241,6 +243,29 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
             tcps__mark_lost(c, e, TCPS__E_SYN_ORD);
             R->has_syn_ord = 0;
         }
+    }
+}
+
+/* S's RST without ACK, sequence seq, answers the latest segment of endpoint
+ * rw that acknowledged seq (Linux, as 3.10.7.1: <SEQ=SEG.ACK><CTL=RST>): S
+ * had no connection when it came, and took nothing from it. The answered
+ * segment is marked if it is logged: rw's latest, nothing sent after it. */
+static void tcps__reject(tcps_tracker *t, tcps__conn *c, int rw, uint32_t seq)
+{
+    const tcps__peer *R = &c->p[rw];
+    for (uint32_t i = c->log_tail; i; i = tcps__prev(t, i, NULL)) {
+        tcps__entry *e = tcps__entry_at(t, i - 1);
+        if ((e->bits & TCPS__E_SERVER) != (rw ? TCPS__E_SERVER : 0))
+            continue;
+        uint8_t f = tcps__flags_of(e);
+        uint32_t len = (e->dprev_hi & TCPS__E_WIDE) ? tcps__slot_at(t, i - 2)->w.len : e->fl >> 20;
+        uint32_t end = e->seq + len + ((f & TCPS_SYN) ? 1u : 0u) + ((f & TCPS_FIN) ? 1u : 0u);
+        if (!(f & TCPS_RST) && (f & TCPS_ACK) && e->ack == seq && R->has_nxt &&
+            end == R->snd_nxt) {
+            e->bits |= TCPS__E_REJECTED;
+            c->hs_differs = 1;
+        }
+        return; /* only the peer's latest logged segment can be the one */
     }
 }
 
@@ -272,6 +297,17 @@ static TCPS__HOT void tcps__log_marks(tcps_tracker *t, const tcps__conn *c, tcps
     tcps__entry_at(t, c->log_tail - 1)->bits |= marks;
 }
 
+/* s comes from the sender of an RST its receiver did not accept, and is
+ * its first segment after it (not an RST): logged, it shows in the replay
+ * that the RST was not its own. */
+static TCPS__HOT int tcps__after_rst(tcps__conn *c, int sender, const tcps_segment *s)
+{
+    if (!c->hs_rst_open || c->hs_rst_who != sender || (s->flags & TCPS_RST))
+        return 0;
+    c->hs_rst_open = 0;
+    return 1;
+}
+
 void tcps__log_ack(tcps_tracker *t, tcps__ctx *x)
 {
     tcps__conn *c = x->c;
@@ -281,7 +317,8 @@ void tcps__log_ack(tcps_tracker *t, tcps__ctx *x)
     int sender = x->snd == &c->p[TCPS_SERVER];
     tcps__coverage(t, c, x->id, !sender, x->seg, 1);
     uint8_t marks = tcps__ack_marks(x->snd, x->rcv, x->seg);
-    if (marks && tcps__log_add(t, c, x->seg, sender) >= 0)
+    int after_rst = tcps__after_rst(c, sender, x->seg);
+    if ((marks || after_rst) && tcps__log_add(t, c, x->seg, sender) >= 0)
         tcps__log_marks(t, c, x->snd, marks);
 }
 
@@ -299,8 +336,10 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
     int changed = r->before[0] != r->after[0] || r->before[1] != r->after[1] ||
                   r->ended_before[0] != r->ended[0] || r->ended_before[1] != r->ended[1];
     if (!(s->flags & (TCPS_SYN | TCPS_FIN | TCPS_RST)) && !acked && !changed &&
-        !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
+        !tcps__after_rst(c, sender, s) && !(r->events & TCPS_EVENT_BIT(TCPS_EV_NEW_CONNECTION)))
         return;
+    if (!(s->flags & TCPS_RST) && c->hs_rst_who == sender)
+        c->hs_rst_open = 0;
     if (tcps__log_add(t, c, s, sender) < 0)
         return;
     uint8_t marks = 0;
@@ -321,11 +360,19 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
         S->has_fin_ord = 1;
         S->fin_covered = 0;
     }
+    if ((s->flags & (TCPS_RST | TCPS_ACK)) == TCPS_RST)
+        tcps__reject(t, c, !sender, s->seq);
     if (s->flags & TCPS_RST) {
         int v = (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED))    ? 2
                 : (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE)) ? 1
                                                                          : 0;
         marks |= (uint8_t)(v << TCPS__E_RST_SHIFT);
+        if (v < 2 && TCPS__HAVE_ESTABLISHED(S->state) && !S->ended) {
+            /* did S send it? its later segments will tell (tcps__after_rst) */
+            c->hs_rst_open = 1;
+            c->hs_rst_who = (uint8_t)sender;
+            c->hs_differs = 1;
+        }
     }
     tcps__log_marks(t, c, S, marks | acked);
 }
@@ -417,6 +464,50 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
     }
 }
 
+/* Entry i's sender has a later entry that is no RST. */
+static int tcps__sends_after(const tcps__item *ents, int n, int i)
+{
+    for (int j = i + 1; j < n; j++)
+        if (!(ents[j].flags & TCPS_RST) &&
+            ((ents[j].bits ^ ents[i].bits) & TCPS__E_SERVER) == 0)
+            return 1;
+    return 0;
+}
+
+/* The receiver answered the segment with an RST without ACK. A socket
+ * still there (synchronized) took its ACK first, as Linux does, then
+ * refused its data or FIN (closed for reading, or a timewait socket in
+ * FIN-WAIT-2): its RST closes it. One in SYN-SENT took nothing: it had
+ * been closed (IN_GONE). */
+static void tcps__replay_rejected(tcps__ctx *x)
+{
+    if (!TCPS__SYNCHRONIZED(x->rcv->state) || (x->seg->flags & TCPS_SYN)) {
+        tcps__replay_gone(x);
+        return;
+    }
+    const tcps_segment *seg = x->seg;
+    tcps_segment a = *seg;
+    a.flags &= (uint8_t)~TCPS_FIN;
+    x->seg = &a;
+    tcps__replay_deliver(x);
+    x->seg = seg;
+}
+
+/* The receiver takes the segment later (*pending); its ACK at once: only
+ * a FIN waits for the sequence space before it (3.10.7.4 eighth). */
+static void tcps__replay_defer(tcps__ctx *x, uint8_t *pending)
+{
+    *pending = 1;
+    if ((x->seg->flags & (TCPS_FIN | TCPS_ACK)) == (TCPS_FIN | TCPS_ACK)) {
+        const tcps_segment *seg = x->seg;
+        tcps_segment a = *seg;
+        a.flags &= (uint8_t)~TCPS_FIN;
+        x->seg = &a;
+        tcps__replay_deliver(x);
+        x->seg = seg;
+    }
+}
+
 /* Replays connection c's log into its hindsight timeline h->tl (h: its side
  * entry). */
 static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps__extra *h)
@@ -465,9 +556,15 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
             if (x.ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)) /* states set, not moved */
                 h->hs_init[TCPS_CLIENT] = h->hs_init[TCPS_SERVER] = TCPS_ESTABLISHED;
         }
-        if (tcps__replay_segment(t, &x, !st.after[i] && !(e->bits & TCPS__E_LOST)) &&
-            st.after[i])
-            st.pending[i] = 1;
+        int rejected = !(e->flags & TCPS_RST) && (e->bits & TCPS__E_RST) == TCPS__E_REJECTED;
+        if (e->flags & TCPS_RST)
+            x.rst_own = !tcps__sends_after(ents, st.n, i);
+        int rest = tcps__replay_segment(t, &x, !st.after[i] && !rejected &&
+                                                   !(e->bits & TCPS__E_LOST));
+        if (rest && rejected)
+            tcps__replay_rejected(&x);
+        else if (rest && st.after[i])
+            tcps__replay_defer(&x, &st.pending[i]);
     }
     tcps__replay_due(&st, UINT32_MAX);
     return r.hs_overflow ? -1 : 0;

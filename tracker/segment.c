@@ -205,12 +205,16 @@ static void tcps__reset(tcps__ctx *x)
     } else {
         verdict = tcps__rst_check(x);
     }
-    if (verdict < 0) {
-        x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_IGNORED);
-        return;
-    }
-    if (verdict == 0) {
-        x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE);
+    if (verdict <= 0) {
+        x->ev |= verdict < 0 ? TCPS_EVENT_BIT(TCPS_EV_RESET_IGNORED)
+                             : TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE);
+        /* R keeps its state. In hindsight, a synchronized S that sent
+         * nothing after this RST is CLOSED all the same: it aborted (3.10.5)
+         * or answered a segment with no connection left (3.10.7.1); Linux
+         * sends no RST from a socket that stays. One that went on sending
+         * did not send it (a forged RST, RFC 5961 3). */
+        if (x->rst_own && TCPS__HAVE_ESTABLISHED(S->state))
+            tcps__apply(x, S, IN_SND_RST);
         return;
     }
     x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED);
@@ -603,4 +607,9 @@ int tcps__replay_segment(const tcps_tracker *t, tcps__ctx *x, int deliver)
 void tcps__replay_deliver(tcps__ctx *x)
 {
     tcps__deliver(x);
+}
+
+void tcps__replay_gone(tcps__ctx *x)
+{
+    tcps__step(x, x->rcv, IN_GONE, TCPS_CERT_INFERRED);
 }

@@ -66,6 +66,8 @@ enum tcps__input {
     IN_HANDSHAKE_UNSEEN, /* the endpoint's handshake completed unseen */
     IN_PICKUP,           /* midstream: both ends taken as ESTABLISHED */
     IN_FIN_CROSSED,      /* its FIN crossed the peer's, taken as received */
+    IN_GONE,             /* its RST without ACK answered this segment: it had no
+                          * connection any more (3.10.7.1), closed unseen before */
     IN_COUNT
 };
 /* ---- connections ----
@@ -179,6 +181,9 @@ enum {
     TCPS__E_LOST = 2,   /* never delivered: what it acknowledged was retransmitted */
     TCPS__E_RST = 12,   /* RST verdict of pass 1: 0 ignored, 4 challenge, 8 accepted */
     TCPS__E_RST_SHIFT = 2,
+    /* on an entry that is no RST: its receiver answered it with an RST
+     * without ACK (3.10.7.1): it had no connection, the segment took none */
+    TCPS__E_REJECTED = 12,
     /* Marks of the sender's entries the hindsight bookkeeping refers to (the
      * connection keeps only whether it has one: has_syn_ord, ...): */
     TCPS__E_SYN_ORD = 16,     /* its first SYN (or its SYN with a new ISN) */
@@ -229,6 +234,10 @@ typedef struct tcps__conn {
     uint8_t hs_valid : 1, hs_overflow : 1;
     uint8_t hs_differs : 1; /* evidence seen: hindsight may differ from causal */
     uint8_t hs_after : 1;   /* it has entries in t->afters */
+    /* its latest logged entry is an RST that endpoint hs_rst_who sent from a
+     * synchronized state and its receiver did not accept: that endpoint's
+     * next segment, which shows the RST was not its own, is logged */
+    uint8_t hs_rst_open : 1, hs_rst_who : 1;
     uint8_t nlog;
     uint32_t last_frame;
     uint32_t events; /* union of its events (TCPS_EVENT_COUNT <= 32) */
@@ -310,6 +319,9 @@ typedef struct tcps__ctx {
     int replay;   /* hindsight replay: record state changes in tl->tl */
     tcps__extra *tl; /* replay: where the timeline goes */
     int8_t rst;   /* replay: the RST verdict of pass 1 (data is not replayed) */
+    /* replay: its sender sent nothing after this RST its receiver did not
+     * accept: it was its own, and closed it */
+    int8_t rst_own;
     uint8_t pos;  /* where a change is recorded: 0 before, 1 after, 2 between */
     uint32_t at;  /* frame a change is recorded at */
     uint32_t id;  /* connection index */
@@ -357,6 +369,8 @@ void tcps__pickup(tcps__ctx *x);
  * delivered now). */
 int tcps__replay_segment(const tcps_tracker *t, tcps__ctx *x, int deliver);
 void tcps__replay_deliver(tcps__ctx *x);
+/* A replayed segment its receiver rejected (TCPS__E_REJECTED): it had closed unseen. */
+void tcps__replay_gone(tcps__ctx *x);
 /* The general path of tcps_process() for a segment of x->c, and the fast
  * path for an ACK between two ESTABLISHED ends (see segment.c). */
 void tcps__segment(tcps_tracker *t, tcps__ctx *x, int bad, tcps_record *out);
