@@ -83,14 +83,26 @@ def socketless_endpoint(conn, role, side, local, fam, tl, poller, t_end):
     or only a request socket, or the server's listener never heard of it."""
     notes = []
     req = [v for t, v in tl if v and v[0] == "SYN_RECEIVED" and not v[1]]
-    if req and role == "server":
+    synack = any(s["dir"] == "s2c" and "S" in s["flags_s"] and "A" in s["flags_s"] for s in conn["segs"])
+    if (req or synack) and role == "server":
         seq = ["LISTEN", "SYN_RECEIVED"]
-        notes.append("only a request socket (listed by ss as SYN-RECV, no tracepoint event): "
-                     "LISTEN SYN_RECEIVED")
+        if req:
+            notes.append("only a request socket (listed by ss as SYN-RECV, no tracepoint event): "
+                         "LISTEN SYN_RECEIVED")
+        else:
+            notes.append("no tracepoint event and no socket in ss, but the capture has the server's SYN-ACK: "
+                         "a request socket too short-lived for the socket table polls: LISTEN SYN_RECEIVED")
         last = tl[-1][1] if tl else None
         if last is None:
-            seq.append("CLOSED")
-            notes.append("the request socket was dropped before the end of the capture: CLOSED")
+            if listening_at(poller, side, local, fam, t_end):
+                seq.append("LISTEN")
+                notes.append("the request socket was dropped before the end of the capture, its listener "
+                             "still listening: LISTEN (RFC 9293 3.10.7.4: a passive open reset in "
+                             "SYN-RECEIVED returns to LISTEN)")
+            else:
+                seq.append("CLOSED")
+                notes.append("the request socket was dropped before the end of the capture, with its "
+                             "listener: CLOSED")
         return {"states": seq, "end": seq[-1], "notes": notes}
     if role == "server" and listener_throughout(poller, side, local, fam,
                                                 conn["segs"][0]["ts"] - poller.wall_offset, t_end):
@@ -154,6 +166,14 @@ def fin_wait_2_instant(sc, conn, role, life, seq, notes):
                     "timewait hand-off; FIN_WAIT_2 kept" % (sc.name, role, gap))
             break
     return seq
+
+
+def listening_at(poller, side, local, fam, t):
+    """The socket table of `side` listed a listener on `local` in its last observation
+    at or before t."""
+    any_ep = ("::" if fam == 6 else "0.0.0.0", 0)
+    tl = [v for tt, v in poller.timeline(side, local, any_ep) if tt <= t]
+    return bool(tl) and tl[-1] == ("LISTEN", False)
 
 
 def listener_throughout(poller, side, local, fam, t_first, t_end):
