@@ -6,10 +6,11 @@
  * layout of `ss -tan`: states first, then the addresses.
  *
  * States come from the tracker: at the end, or when TIME is after a connection's last
- * segment, tcps_conn_get(tracker, i, TIME) (which applies a configured TIME_WAIT
- * timer); when TIME falls inside a connection, the record of its last segment at or
- * before TIME, with the tracker's TIME_WAIT timer run from there up to TIME
- * (tcps_state_at). The tracker comes with the tap's records (tcpstate-tap.h).
+ * segment, its final view (tcps_conn_get), as long as the frame it says a state was
+ * entered in is not after TIME; else the record of the connection's last segment at or
+ * before TIME. The TIME_WAIT timer (tcps_state_at) then runs up to TIME. A "since" time
+ * with a frame is that frame's capture time; one the timer entered says "timer". The
+ * tracker comes with the tap's records (tcpstate-tap.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -127,7 +128,11 @@ static const char *const col_names[COL_COUNT] = {
     "Conn", "Client-State", "Server-State", "Client-Address:Port", "Server-Address:Port",
     "Client-Since", "Server-Since", "Events"};
 
-static char *since_str(gint64 rel_ns, uint32_t frame) {
+/* "0.497238 #12": entered in frame 12, at that frame's capture time; "60.402853 timer": moved
+ * by the TIME_WAIT timer at that time; "#12" when frame 12's time is not known here. */
+static char *since_str(gint64 rel_ns, uint32_t frame, gboolean timer) {
+    if (timer)
+        return wmem_strdup_printf(NULL, "%.6f timer", (double)rel_ns / 1e9);
     if (frame == 0)
         return wmem_strdup(NULL, "-");
     if (rel_ns < 0)
@@ -135,41 +140,43 @@ static char *since_str(gint64 rel_ns, uint32_t frame) {
     return wmem_strdup_printf(NULL, "%.6f #%u", (double)rel_ns / 1e9, frame);
 }
 
-/* One row's cells, from the tracker where it knows the state at the table's time. */
+/* One row's cells. An endpoint's state as of the table's time is the tracker's final view
+ * when nothing of the connection came after that time and the frame the tracker says the
+ * state was entered in is one the table has seen (a port reuse after that time ends the
+ * connection later: not yet); else the record of its last segment at or before that time.
+ * Times of frames are the capture's (microseconds), never the tracker's rounded ones. The
+ * TIME_WAIT timer (tcps_state_at) then runs from the time the state was entered up to the
+ * table's time. */
 static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns,
                       char **cells) {
     const tcps_tracker *t = d->tracker;
     tcps_conn_info ci;
     gboolean known = t != NULL && tcps_conn_get(t, row->conn_id - 1, 0, &ci);
+    gboolean final = known && ci.last_frame == row->last_frame;
     uint8_t state[2] = {row->state[0], row->state[1]};
     uint32_t entered[2] = {row->entered[0], row->entered[1]};
     gint64 since[2] = {row->entered_rel_ns[0], row->entered_rel_ns[1]};
-    uint64_t events = row->events;
+    gboolean timer[2] = {FALSE, FALSE};
+    uint64_t events = final ? ci.events : row->events;
+    uint64_t at_ns = (uint64_t)(d->base_ns + at_rel_ns);
 
-    if (known && ci.last_frame == row->last_frame &&
-        tcps_conn_get(t, row->conn_id - 1, (uint64_t)(d->base_ns + at_rel_ns), &ci)) {
-        /* Nothing of this connection after the table's time: the tracker's final view,
-         * with a configured TIME_WAIT timer run up to that time. */
-        for (int who = 0; who < 2; who++) {
-            /* Keep the frame's exact time unless the tracker moved on (timer). */
-            if (ci.state[who] != state[who] || ci.entered[who] != entered[who] || since[who] < 0) {
+    for (int who = 0; who < 2; who++) {
+        if (final && (ci.state[who] != state[who] || ci.entered[who] != entered[who])) {
+            gint64 t_rel = frame_time(d, ci.entered[who]);
+            if (t_rel >= 0) { /* moved by a frame the table has seen (a port reuse) */
+                state[who] = ci.state[who];
                 entered[who] = ci.entered[who];
-                since[who] = (gint64)ci.entered_ns[who] - d->base_ns;
+                since[who] = t_rel;
             }
-            state[who] = ci.state[who];
         }
-        events = ci.events;
-    } else {
-        /* The connection goes on after the table's time: its last record at or before
-         * it, with the tracker's TIME_WAIT timer (tcps_state_at) run from there up to that
-         * time. Later segments cannot change that past. */
-        uint64_t at_ns = (uint64_t)(d->base_ns + at_rel_ns);
-        for (int who = 0; who < 2; who++) {
+        if (since[who] >= 0) {
             uint64_t entered_ns = (uint64_t)(d->base_ns + since[who]);
-            if (since[who] < 0)
-                continue; /* entered at a time not known here: no timer */
-            state[who] = (uint8_t)tcps_state_at(t, state[who], &entered_ns, at_ns);
-            since[who] = (gint64)entered_ns - d->base_ns;
+            uint8_t now = (uint8_t)tcps_state_at(t, state[who], &entered_ns, at_ns);
+            if (now != state[who]) {
+                state[who] = now;
+                since[who] = (gint64)entered_ns - d->base_ns;
+                timer[who] = TRUE;
+            }
         }
     }
     cells[COL_CONN] = wmem_strdup_printf(NULL, "%u", row->conn_id);
@@ -177,8 +184,8 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
     cells[COL_SSTATE] = wmem_strdup(NULL, tcps_state_name(state[1]));
     cells[COL_CADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT) : wmem_strdup(NULL, "?");
     cells[COL_SADDR] = known ? tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER) : wmem_strdup(NULL, "?");
-    cells[COL_CSINCE] = since_str(since[0], entered[0]);
-    cells[COL_SSINCE] = since_str(since[1], entered[1]);
+    cells[COL_CSINCE] = since_str(since[0], entered[0], timer[0]);
+    cells[COL_SSINCE] = since_str(since[1], entered[1], timer[1]);
     cells[COL_EVENTS] = tcpstate_events_str(NULL, events, ",", "-");
 }
 
