@@ -2,7 +2,7 @@
  *
  * On the first pass the postdissector feeds the TCP headers of a frame (noted by the TCP
  * header reader, tcpstate-tcp-reader.c) to the tracker (tracker/tcpstate.h) and stores the
- * resulting records (tcpstate-store.c); on every pass it draws the "TCP state" tree, the
+ * resulting records (tcpstate-store.c); on every pass it draws the "TCP State" tree, the
  * tcpstate.* fields, the expert infos and the Info column text from the stored records, and
  * queues them on the "tcpstate" tap, so one-pass tshark, tshark -2 and the GUI show the same
  * thing. All TCP reasoning lives in the tracker; the plugin's registration is in
@@ -353,7 +353,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
          * it; the fields a filter, column or tap asks for then go to the top (flat). */
         if (visible || ref == HF_REF_TYPE_DIRECT) {
             st = proto_item_add_subtree(
-                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
+                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP State: %s",
                                                tcpstate_summary_str(pinfo->pool, rec)),
                 ett_tcpstate);
         } else {
@@ -419,7 +419,7 @@ static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_
 
     for (guint i = 0; i < n; i++) {
         proto_item *ti = proto_tree_add_protocol_format(
-            tree, proto_tcpstate, tvb, 0, 0, "TCP state: not tracked (%s)", bad[b[i].reason].why);
+            tree, proto_tcpstate, tvb, 0, 0, "TCP State: not tracked (%s)", bad[b[i].reason].why);
         expert_add_info(pinfo, ti, bad[b[i].reason].ei);
     }
     return n;
