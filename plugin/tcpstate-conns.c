@@ -189,6 +189,13 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
     cells[COL_EVENTS] = tcpstate_events_str(NULL, events, ",", "-");
 }
 
+/* Whether the protocol is enabled: a disabled one queues nothing on the tap. */
+static gboolean tcpstate_enabled(void) {
+    int proto = proto_get_id_by_filter_name("tcpstate");
+
+    return proto < 0 || proto_is_protocol_enabled(find_protocol_by_id(proto));
+}
+
 static void print_row(const char *const *cells, const int width[COL_COUNT]) {
     for (int c = 0; c < COL_COUNT; c++) {
         if (c == COL_COUNT - 1)
@@ -224,6 +231,9 @@ static void conns_draw(void *tapdata) {
         }
     }
     printf("================================================================================\n");
+    if (!tcpstate_enabled())
+        printf("TCP State (tcpstate) is disabled (--disable-protocol, or Analyze > Enabled "
+               "Protocols): no connection is tracked\n");
     if (d->at_time)
         printf("TCP connections (tcpstate,conns) at %.6f s: %u\n", (double)at / 1e9, n);
     else
