@@ -5,6 +5,13 @@
  * capture or at TIME (seconds since the first frame, as frame.time_relative), in the
  * layout of `ss -tan`: states first, then the addresses.
  *
+ * The same rows in Wireshark: Statistics > TCP State Connections, a sortable table
+ * (Wireshark's stat-table UI, register_stat_tap_table_ui), also tshark -q -z
+ * tcpstate,connections[,FILTER]. Its rows are kept current packet by packet (the UI
+ * has no end-of-capture callback): the row of the packet's connection, the row of a
+ * connection whose port pair a new one reuses, and rows in TIME_WAIT when a timer is
+ * set. A display filter such as frame.time_relative <= TIME gives the table at TIME.
+ *
  * States come from the tracker: at the end, or when TIME is after a connection's last
  * segment, its final view (tcps_conn_get), as long as the frame it says a state was
  * entered in is not after TIME; else the record of the connection's last segment at or
@@ -21,6 +28,7 @@
 #include <glib.h>
 
 #include <epan/packet.h>
+#include <epan/stat_groups.h>
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
 #include <wsutil/report_message.h>
@@ -34,6 +42,7 @@
 /* A connection as of the last segment at or before the table's time. */
 typedef struct {
     uint32_t conn_id;
+    uint32_t table_row; /* row + 1 in the stat-table UI's table; 0 none */
     uint32_t last_frame;
     uint8_t state[2];
     uint32_t entered[2];
@@ -295,9 +304,184 @@ static tcpstate_stat_init_ret conns_init(const char *opt_arg, void *userdata _U_
     return TCPSTATE_STAT_INIT_OK;
 }
 
+/* ---- The table in Wireshark (stat-table UI) ------------------------------------------ */
+
+#define TABLE_CLI "tcpstate,connections"
+#define TABLE_NAME "TCP connections"
+
+/* What the table's rows come from: one set, as the UI's tables are (a dialog at a time). */
+static conns_data *table_data;
+static GHashTable *table_pairs; /* "client|server" -> latest conn_id on that port pair */
+static GHashTable *table_tw;    /* conn_ids whose row shows a TIME_WAIT (a timer is set) */
+
+static conns_data *conns_data_new(void) {
+    conns_data *d = g_new0(conns_data, 1);
+
+    d->rows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    d->frame_ns = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    d->order = g_array_new(FALSE, FALSE, (guint)sizeof(uint32_t));
+    return d;
+}
+
+static void table_clear_data(void) {
+    if (table_data == NULL) {
+        table_data = conns_data_new();
+        table_pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        table_tw = g_hash_table_new(g_direct_hash, g_direct_equal);
+    }
+    conns_reset(table_data);
+    g_hash_table_remove_all(table_pairs);
+    g_hash_table_remove_all(table_tw);
+}
+
+static void table_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
+                            stat_tap_table_item_type *field) {
+    if (field->type == TABLE_ITEM_STRING) {
+        g_free((char *)field->value.string_value);
+        field->value.string_value = NULL;
+    }
+}
+
+/* Empties the table: its rows go, with their strings. */
+static void table_reset(stat_tap_table *table) {
+    for (guint r = 0; r < table->num_elements; r++) {
+        for (guint c = 0; c < table->num_fields; c++)
+            table_free_item(table, r, c, stat_tap_get_field_data(table, r, c));
+        g_free(table->elements[r]);
+    }
+    g_free(table->elements);
+    table->elements = NULL;
+    table->num_elements = 0;
+    table_clear_data();
+}
+
+static void table_init(stat_tap_table_ui *ui) {
+    stat_tap_table *table = stat_tap_find_table(ui, TABLE_NAME);
+
+    if (table == NULL) {
+        table = stat_tap_init_table(TABLE_NAME, COL_COUNT, 0, NULL);
+        stat_tap_add_table(ui, table);
+    }
+    table_reset(table);
+}
+
+/* Writes a connection's row (made if new) with the cells -z tcpstate,conns would print at
+ * the latest packet seen. */
+static void table_refresh(stat_tap_table *table, conns_row *row) {
+    stat_tap_table_item_type items[COL_COUNT];
+    char *cells[COL_COUNT];
+    gboolean tw;
+
+    if (row->table_row == 0) {
+        memset(items, 0, sizeof items);
+        for (int c = 0; c < COL_COUNT; c++)
+            items[c].type = c == COL_CONN ? TABLE_ITEM_UINT : TABLE_ITEM_STRING;
+        row->table_row = table->num_elements + 1;
+        stat_tap_init_table_row(table, row->table_row - 1, COL_COUNT, items);
+    }
+    row_cells(table_data, row, table_data->last_rel_ns, cells);
+    tw = strcmp(cells[COL_CSTATE], "TIME_WAIT") == 0 || strcmp(cells[COL_SSTATE], "TIME_WAIT") == 0;
+    for (int c = 0; c < COL_COUNT; c++) {
+        stat_tap_table_item_type *item = stat_tap_get_field_data(table, row->table_row - 1, (guint)c);
+        if (c == COL_CONN) {
+            item->value.uint_value = row->conn_id;
+            continue;
+        }
+        table_free_item(table, row->table_row - 1, (guint)c, item);
+        item->value.string_value = g_strdup(cells[c]);
+    }
+    if (tw && tcps_time_wait_ns(table_data->tracker) != 0)
+        g_hash_table_add(table_tw, GUINT_TO_POINTER(row->conn_id));
+    else
+        g_hash_table_remove(table_tw, GUINT_TO_POINTER(row->conn_id));
+    free_cells(cells);
+}
+
+static conns_row *table_row_of(uint32_t conn_id) {
+    return (conns_row *)g_hash_table_lookup(table_data->rows, GUINT_TO_POINTER(conn_id));
+}
+
+/* A new connection: the one it follows on the same port pair (a port reuse) is refreshed,
+ * as the reuse ends it. */
+static void table_new_conn(stat_tap_table *table, conns_row *row) {
+    tcps_conn_info ci;
+    char *key, *c, *s;
+    gpointer prev;
+
+    if (table_data->tracker == NULL ||
+        !tcps_conn_get(table_data->tracker, row->conn_id - 1, 0, &ci))
+        return;
+    c = tcpstate_endpoint_str(NULL, &ci, TCPS_CLIENT);
+    s = tcpstate_endpoint_str(NULL, &ci, TCPS_SERVER);
+    key = g_strdup_printf("%s|%s", c, s);
+    wmem_free(NULL, c);
+    wmem_free(NULL, s);
+    prev = g_hash_table_lookup(table_pairs, key);
+    if (prev != NULL && table_row_of(GPOINTER_TO_UINT(prev)) != NULL)
+        table_refresh(table, table_row_of(GPOINTER_TO_UINT(prev)));
+    g_hash_table_insert(table_pairs, key, GUINT_TO_POINTER(row->conn_id));
+}
+
+static tap_packet_status table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
+                                      const void *data, tap_flags_t flags) {
+    stat_data_t *sd = (stat_data_t *)tapdata;
+    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
+    stat_tap_table *table;
+    conns_row *row;
+    gboolean is_new;
+
+    if (sd->stat_tap_data->tables->len == 0 || ti->rec.conn_id == 0)
+        return TAP_PACKET_DONT_REDRAW;
+    table = g_array_index(sd->stat_tap_data->tables, stat_tap_table *, 0);
+    if (table_data == NULL)
+        table_clear_data();
+    is_new = table_row_of(ti->rec.conn_id) == NULL;
+    conns_packet(table_data, pinfo, edt, data, flags);
+    row = table_row_of(ti->rec.conn_id);
+    if (row == NULL)
+        return TAP_PACKET_DONT_REDRAW;
+    table_refresh(table, row);
+    if (is_new)
+        table_new_conn(table, row);
+    if (g_hash_table_size(table_tw) != 0) { /* the TIME_WAIT timer runs to this packet */
+        GList *ids = g_hash_table_get_keys(table_tw);
+        for (GList *l = ids; l != NULL; l = l->next)
+            if (GPOINTER_TO_UINT(l->data) != row->conn_id)
+                table_refresh(table, table_row_of(GPOINTER_TO_UINT(l->data)));
+        g_list_free(ids);
+    }
+    return TAP_PACKET_REDRAW;
+}
+
 void tcpstate_conns_register(void) {
     static stat_tap_ui ui = {REGISTER_STAT_GROUP_GENERIC, "TCP State Connections", CONNS_CLI,
                              conns_init, 0, NULL};
+    static stat_tap_table_item fields[COL_COUNT] = {
+        {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Conn", "%u"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Client-State", "%s"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Server-State", "%s"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Client-Address:Port", "%s"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Server-Address:Port", "%s"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Client-Since", "%s"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Server-Since", "%s"},
+        {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Events", "%s"},
+    };
+    static stat_tap_table_ui table_ui = {REGISTER_PACKET_STAT_GROUP_UNSORTED,
+                                         "TCP State Connections",
+                                         TCPSTATE_TAP_NAME,
+                                         TABLE_CLI,
+                                         table_init,
+                                         table_packet,
+                                         table_reset,
+                                         table_free_item,
+                                         NULL,
+                                         COL_COUNT,
+                                         fields,
+                                         0,
+                                         NULL,
+                                         NULL,
+                                         0};
 
     register_stat_tap_ui(&ui, NULL);
+    register_stat_tap_table_ui(&table_ui);
 }
