@@ -156,8 +156,7 @@ static char *since_str(gint64 rel_ns, uint32_t frame, gboolean timer) {
  * Times of frames are the capture's (microseconds), never the tracker's rounded ones. The
  * TIME_WAIT timer (tcps_state_at) then runs from the time the state was entered up to the
  * table's time. */
-static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns,
-                      char **cells) {
+static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_ns, char **cells) {
     const tcps_tracker *t = d->tracker;
     tcps_conn_info ci;
     gboolean known = t != NULL && tcps_conn_get(t, row->conn_id - 1, 0, &ci);
@@ -382,7 +381,8 @@ static void table_refresh(stat_tap_table *table, conns_row *row) {
     row_cells(table_data, row, table_data->last_rel_ns, cells);
     tw = strcmp(cells[COL_CSTATE], "TIME_WAIT") == 0 || strcmp(cells[COL_SSTATE], "TIME_WAIT") == 0;
     for (int c = 0; c < COL_COUNT; c++) {
-        stat_tap_table_item_type *item = stat_tap_get_field_data(table, row->table_row - 1, (guint)c);
+        stat_tap_table_item_type *item =
+            stat_tap_get_field_data(table, row->table_row - 1, (guint)c);
         if (c == COL_CONN) {
             item->value.uint_value = row->conn_id;
             continue;
