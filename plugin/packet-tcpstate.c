@@ -2,7 +2,7 @@
  *
  * On the first pass the postdissector feeds the TCP headers of a frame (noted by the TCP
  * header reader, tcpstate-tcp-reader.c) to the tracker (tracker/tcpstate.h) and stores the
- * resulting records (tcpstate-store.c); on every pass it draws the "TCP state" tree, the
+ * resulting records (tcpstate-store.c); on every pass it draws the "TCP State" tree, the
  * tcpstate.* fields, the expert infos and the Info column text from the stored records, and
  * queues them on the "tcpstate" tap, so one-pass tshark, tshark -2 and the GUI show the same
  * thing. All TCP reasoning lives in the tracker; the plugin's registration is in
@@ -42,6 +42,7 @@ static int hf_tcpstate_pair = -1; /* "FIN_WAIT_2 / CLOSE_WAIT", for the profile'
 static int hf_tcpstate_changed = -1;
 static int hf_tcpstate_roles_assumed = -1;
 static int hf_tcpstate_event = -1;
+static int hf_tcpstate_events = -1; /* "new_connection,refused", for scripts */
 /* Per endpoint, index TCPS_CLIENT / TCPS_SERVER. */
 static int hf_tcpstate_endpoint[2] = {-1, -1};
 static int hf_tcpstate_state[2] = {-1, -1};
@@ -328,6 +329,31 @@ static gboolean expert_wanted(packet_info *pinfo, proto_tree *tree, int ev) {
            (int)expert_get_highest_severity() < TCPSTATE_EI_SEVERITY(tcps_event_severity(ev));
 }
 
+/* The events of a record, one tcpstate.event item each, with its expert info where wanted
+ * (experts: expert_wanted); flat: no protocol item to hang one on, and none wanted. */
+static void add_events(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_rec *rec,
+                       guint32 experts, gboolean flat) {
+    proto_item *pi;
+
+    if (rec->events != 0 && referenced(st, hf_tcpstate_events)) {
+        pi = proto_tree_add_string(st, hf_tcpstate_events, tvb, 0, 0,
+                                   tcpstate_events_str(pinfo->pool, rec->events, ",", ""));
+        proto_item_set_generated(pi);
+        proto_item_set_hidden(pi);
+    }
+    for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
+         ev = g_bit_nth_lsf((gulong)rec->events, ev)) {
+        if (flat) {
+            add_gen_uint(st, hf_tcpstate_event, tvb, (guint32)ev);
+            continue;
+        }
+        pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
+        proto_item_set_generated(pi);
+        if (experts & TCPS_EVENT_BIT(ev))
+            expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
+    }
+}
+
 /* The tree; with no tree (tshark -2 second pass) only the expert infos. Strings are
  * formatted only when the tree is shown or a filter, column or -e asks for the field. */
 static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpstate_view *v) {
@@ -336,7 +362,6 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
     guint32 experts = 0; /* events whose expert info is wanted (expert_wanted) */
     gboolean flat = FALSE;
     proto_tree *st = NULL;
-    proto_item *pi;
 
     for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
          ev = g_bit_nth_lsf((gulong)rec->events, ev))
@@ -353,7 +378,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
          * it; the fields a filter, column or tap asks for then go to the top (flat). */
         if (visible || ref == HF_REF_TYPE_DIRECT) {
             st = proto_item_add_subtree(
-                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP state: %s",
+                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP State: %s",
                                                tcpstate_summary_str(pinfo->pool, rec)),
                 ett_tcpstate);
         } else {
@@ -372,20 +397,11 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
         add_gen_boolean(st, hf_tcpstate_changed, tvb, changed);
         add_endpoint_tree(st, tvb, pinfo, v, TCPS_CLIENT, visible);
         add_endpoint_tree(st, tvb, pinfo, v, TCPS_SERVER, visible);
-        add_hindsight(st, tvb, pinfo, v, visible);
     }
-    for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
-         ev = g_bit_nth_lsf((gulong)rec->events, ev)) {
-        if (flat) { /* nothing to hang an expert info on, and none wanted */
-            add_gen_uint(st, hf_tcpstate_event, tvb, (guint32)ev);
-            continue;
-        }
-        pi = proto_tree_add_uint(st, hf_tcpstate_event, tvb, 0, 0, (guint32)ev);
-        proto_item_set_generated(pi);
-        if (experts & TCPS_EVENT_BIT(ev))
-            expert_add_info(pinfo, pi, &ei_tcpstate_ev[ev]);
-    }
+    add_events(st, tvb, pinfo, rec, experts, flat);
     add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
+    if (tree != NULL)
+        add_hindsight(st, tvb, pinfo, v, PTREE_DATA(tree)->visible);
 }
 
 /* The tap payload (tcpstate-tap.h): the stored record and the capture's tracker. */
@@ -419,7 +435,7 @@ static guint add_bad_layers(const tcpstate_capture *c, proto_tree *tree, tvbuff_
 
     for (guint i = 0; i < n; i++) {
         proto_item *ti = proto_tree_add_protocol_format(
-            tree, proto_tcpstate, tvb, 0, 0, "TCP state: not tracked (%s)", bad[b[i].reason].why);
+            tree, proto_tcpstate, tvb, 0, 0, "TCP State: not tracked (%s)", bad[b[i].reason].why);
         expert_add_info(pinfo, ti, bad[b[i].reason].ei);
     }
     return n;
@@ -483,7 +499,7 @@ void tcpstate_dissector_register(int proto, int tap) {
          {"Connection", "tcpstate.conn", FT_UINT32, BASE_DEC, NULL, 0x0,
           "Connection number given by the tracker, in order of first segment.", HFILL}},
         {&hf_tcpstate_sender,
-         {"Sender", "tcpstate.sender", FT_UINT8, BASE_DEC, VALS(tcpstate_sender_vals), 0x0,
+         {"Sender", "tcpstate.sender", FT_UINT8, BASE_NONE, VALS(tcpstate_sender_vals), 0x0,
           "Endpoint that sent this segment.", HFILL}},
         {&hf_tcpstate_states,
          {"States", "tcpstate.states", FT_STRING, BASE_NONE, NULL, 0x0,
@@ -503,19 +519,26 @@ void tcpstate_dissector_register(int proto, int tap) {
          {"Roles assumed", "tcpstate.roles_assumed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
           "Client and server were guessed: no SYN was seen.", HFILL}},
         {&hf_tcpstate_event,
-         {"Event", "tcpstate.event", FT_UINT8, BASE_DEC, VALS(tcpstate_event_vals), 0x0, NULL,
+         {"Event", "tcpstate.event", FT_UINT8, BASE_NONE, VALS(tcpstate_event_vals), 0x0,
+          "What happened on this segment, one item per event (tcpstate.event == refused); "
+          "each is also the expert info tcpstate.ev.<event>.",
+          HFILL}},
+        {&hf_tcpstate_events,
+         {"Events", "tcpstate.events", FT_STRING, BASE_NONE, NULL, 0x0,
+          "This segment's events by name, comma-separated, as \"new_connection,refused\" "
+          "(hidden; for scripts: -T fields prints tcpstate.event as numbers).",
           HFILL}},
         {&hf_tcpstate_endpoint[TCPS_CLIENT],
          {"Client endpoint", "tcpstate.client.endpoint", FT_STRING, BASE_NONE, NULL, 0x0,
           "Address and port of the client.", HFILL}},
         {&hf_tcpstate_state[TCPS_CLIENT],
-         {"Client state", "tcpstate.client", FT_UINT8, BASE_DEC, VALS(tcpstate_state_vals), 0x0,
+         {"Client state", "tcpstate.client", FT_UINT8, BASE_NONE, VALS(tcpstate_state_vals), 0x0,
           "RFC 9293 state of the client after this segment.", HFILL}},
         {&hf_tcpstate_prev[TCPS_CLIENT],
-         {"Client previous state", "tcpstate.client.prev", FT_UINT8, BASE_DEC,
+         {"Client previous state", "tcpstate.client.prev", FT_UINT8, BASE_NONE,
           VALS(tcpstate_state_vals), 0x0, "State of the client before this segment.", HFILL}},
         {&hf_tcpstate_certainty[TCPS_CLIENT],
-         {"Client certainty", "tcpstate.client.certainty", FT_UINT8, BASE_DEC,
+         {"Client certainty", "tcpstate.client.certainty", FT_UINT8, BASE_NONE,
           VALS(tcpstate_certainty_vals), 0x0, "How the tracker knows the client state.", HFILL}},
         {&hf_tcpstate_entered[TCPS_CLIENT],
          {"Client state entered in", "tcpstate.client.entered", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
@@ -524,23 +547,23 @@ void tcpstate_dissector_register(int proto, int tap) {
          {"Server endpoint", "tcpstate.server.endpoint", FT_STRING, BASE_NONE, NULL, 0x0,
           "Address and port of the server.", HFILL}},
         {&hf_tcpstate_state[TCPS_SERVER],
-         {"Server state", "tcpstate.server", FT_UINT8, BASE_DEC, VALS(tcpstate_state_vals), 0x0,
+         {"Server state", "tcpstate.server", FT_UINT8, BASE_NONE, VALS(tcpstate_state_vals), 0x0,
           "RFC 9293 state of the server after this segment.", HFILL}},
         {&hf_tcpstate_prev[TCPS_SERVER],
-         {"Server previous state", "tcpstate.server.prev", FT_UINT8, BASE_DEC,
+         {"Server previous state", "tcpstate.server.prev", FT_UINT8, BASE_NONE,
           VALS(tcpstate_state_vals), 0x0, "State of the server before this segment.", HFILL}},
         {&hf_tcpstate_certainty[TCPS_SERVER],
-         {"Server certainty", "tcpstate.server.certainty", FT_UINT8, BASE_DEC,
+         {"Server certainty", "tcpstate.server.certainty", FT_UINT8, BASE_NONE,
           VALS(tcpstate_certainty_vals), 0x0, "How the tracker knows the server state.", HFILL}},
         {&hf_tcpstate_entered[TCPS_SERVER],
          {"Server state entered in", "tcpstate.server.entered", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
           "Frame where the server entered its current state.", HFILL}},
         {&hf_tcpstate_hs_state[TCPS_CLIENT],
-         {"Client state in hindsight", "tcpstate.hindsight.client", FT_UINT8, BASE_DEC,
+         {"Client state in hindsight", "tcpstate.hindsight.client", FT_UINT8, BASE_NONE,
           VALS(tcpstate_state_vals), 0x0,
           "Best-known state of the client after this segment, given the whole capture.", HFILL}},
         {&hf_tcpstate_hs_state[TCPS_SERVER],
-         {"Server state in hindsight", "tcpstate.hindsight.server", FT_UINT8, BASE_DEC,
+         {"Server state in hindsight", "tcpstate.hindsight.server", FT_UINT8, BASE_NONE,
           VALS(tcpstate_state_vals), 0x0,
           "Best-known state of the server after this segment, given the whole capture.", HFILL}},
         {&hf_tcpstate_hs_states,
@@ -573,6 +596,21 @@ void tcpstate_dissector_register(int proto, int tap) {
           "TCP port 0 (reserved): segment not tracked", EXPFILL}},
     };
 
+    /* clang-format off */
+    static const char *const ei_blurb[TCPS_EVENT_COUNT] = {
+#define TCPSTATE_EI_BLURB(name, tok, sev, desc)                                                    \
+    "Expert info of the event " tok " (tcpstate.event == " tok ").",
+        TCPS_EVENT_MAP(TCPSTATE_EI_BLURB)
+#undef TCPSTATE_EI_BLURB
+    };
+    /* clang-format on */
+
+    /* The expert infos' fields are described in tshark -G fields, as every field. */
+    for (guint i = 0; i < array_length(ei); i++)
+        ei[i].eiinfo.hf_info.hfinfo.blurb =
+            i < TCPS_EVENT_COUNT ? ei_blurb[i]
+                                 : "Expert info of a malformed TCP layer the tracker does not "
+                                   "follow (its summary says why).";
     proto_tcpstate = proto;
     tcpstate_tap = tap;
     proto_register_field_array(proto_tcpstate, hf, array_length(hf));

@@ -123,7 +123,9 @@ static int dissect_tcp_reader(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
 void proto_register_tcpstate(void) {
     int tap;
 
-    proto_tcpstate = proto_register_protocol("TCP state", "tcpstate", "tcpstate");
+    /* Long name (the tree), short name (Preferences > Protocols, Expert Info's Protocol
+     * column, Enabled Protocols, "Disable ..."), filter name. */
+    proto_tcpstate = proto_register_protocol("TCP State", "TCP State", "tcpstate");
     tap = register_tap(TCPSTATE_TAP_NAME);
     tcpstate_dissector_register(proto_tcpstate, tap);
     register_prefs();

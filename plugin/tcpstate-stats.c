@@ -156,6 +156,11 @@ static void write_connections(stats_data *d) {
     stats_tree *st = d->st;
     int conns = set_node(st, N_CONNS, 0, TRUE, (int)d->order->len);
     int final = set_node(st, N_FINAL, conns, TRUE, (int)d->order->len);
+
+    /* Wireshark's window sorts every level, by count by default: Connections and its
+     * Final states stay on top, as tshark prints them. */
+    stat_node_set_flags(st, N_CONNS, 0, FALSE, ST_FLG_SORT_TOP);
+    stat_node_set_flags(st, N_FINAL, conns, FALSE, ST_FLG_SORT_TOP);
     GHashTable *pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GHashTable *open_pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GPtrArray *pair_order = g_ptr_array_new_with_free_func(g_free);

@@ -184,6 +184,6 @@ void tcpstate_reader_handoff(dissector_t shim) {
     /* No protocol of its own: no layer, never disabled (TCP still needs it when tcpstate
      * is); a description of its own, as Decode As wants one per dissector. */
     handle = create_dissector_handle_with_name_and_description(shim, -1, "tcpstate_tcp",
-                                                               "TCP (and TCP state)");
+                                                               "TCP (and TCP State)");
     dissector_add_uint("ip.proto", IP_PROTO_TCP, handle);
 }

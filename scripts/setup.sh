@@ -16,6 +16,11 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   dest=$HOME/.local/lib/wireshark/plugins/$ver/epan
 fi
+# One copy only: Wireshark reports "found in multiple directories" at every start when
+# tcpstate.so is both in the global folder and in a personal one (scripts/one-install.sh).
+global=$(pkg-config --variable=plugindir wireshark)/epan/tcpstate.so
+sh scripts/one-install.sh "$dest/tcpstate.so" "$global" \
+  "$HOME/.local/lib/wireshark/plugins/$ver/epan/tcpstate.so"
 mkdir -p "$dest"
 install -m 0644 build/plugin/tcpstate.so "$dest/tcpstate.so"
 echo "tcpstate: plugin installed as $dest/tcpstate.so"

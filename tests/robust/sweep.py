@@ -136,7 +136,7 @@ class Runner:
             cmd = ["runuser", "-u", "nobody", "--"] + cmd
         return cmd
 
-    def run(self, plugin, args, count=b"TCP state: "):
+    def run(self, plugin, args, count=b"TCP State: "):
         """(status, stderr bytes, wall s, occurrences of count in stdout); status None
         on timeout. stdout is read as it comes (-V output can be large)."""
         t0 = time.monotonic()

@@ -96,7 +96,7 @@ def check(wrapper, plugin, capture, names):
     want += collections.Counter({tokens[t]: n for t, n in untracked.items()})
     got = collections.Counter()
     for line in tshark(wrapper, plugin, ["-r", capture, "-q", "-z", "expert,tcpstate"]).splitlines():
-        m = re.match(r"\s*(\d+)\s+\S+\s+tcpstate\s+(.*\S)\s*$", line)
+        m = re.match(r"\s*(\d+)\s+\S+\s+TCP State\s+(.*\S)\s*$", line)
         if m and m.group(2) in descs:
             got[m.group(2)] += int(m.group(1))
     if got != want:

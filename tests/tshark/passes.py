@@ -5,7 +5,7 @@ usage: passes.py WRAPPER PLUGIN_SO CAPTURE
 
 Compares, between `tshark -r CAPTURE` and `tshark -2 -r CAPTURE`:
   1. -T fields with every registered tcpstate field (from tshark -G fields);
-  2. the "TCP state" subtrees of the -V output;
+  2. the "TCP State" subtrees of the -V output;
   3. the text the plugin appends to the Info column ("[C:... S:...]").
 And, in each pass, that a tree nobody shows has the same fields as a shown one:
 summary lines with a custom column for every tcpstate field, printed alone (the
@@ -42,7 +42,7 @@ def indent(line):
 
 
 def tree_text(verbose):
-    """The TCP state subtrees of -V output, each under its frame's first line,
+    """The TCP State subtrees of -V output, each under its frame's first line,
     without the Hindsight subtree."""
     out = []
     inside = False
@@ -54,7 +54,7 @@ def tree_text(verbose):
         if line.startswith("Frame "):
             out.append(line.split(":")[0])
             inside = False
-        elif line.startswith("TCP state"):
+        elif line.startswith("TCP State"):
             inside = True
             out.append(line)
         elif inside and line.lstrip().startswith("Hindsight:"):
@@ -162,10 +162,10 @@ def main(argv):
 
     one, two = (["\t".join(row[i] for i in shown) for row in t] for t in tables)
     ok &= compare("-T fields tcpstate.*", one, two)
-    ok &= compare("-V TCP state tree", trees[0], trees[1])
+    ok &= compare("-V TCP State tree", trees[0], trees[1])
     has_tcp = any(row[1] for row in tables[0][1:])
-    if has_tcp and not any(line.startswith("TCP state") for line in trees[0]):
-        print("FAIL the capture has TCP but no frame has a TCP state tree")
+    if has_tcp and not any(line.startswith("TCP State") for line in trees[0]):
+        print("FAIL the capture has TCP but no frame has a TCP State tree")
         ok = False
     ok &= check_hindsight([(r[states], r[hstates]) for r in tables[0][1:]],
                           [(r[states], r[hstates]) for r in tables[1][1:]])

@@ -8,10 +8,14 @@ CAPTURE must be a capture whose first segment is a SYN (client_close.pcap).
      .info_column, and every enum value is accepted with -o;
   2. -o tcpstate.info_column:FALSE removes the "[C:... S:...]" text from Info;
   3. with the handshake cut off (editcap), the connection is tracked with
-     roles assumed by default and not at all with -o tcpstate.midstream:FALSE.
+     roles assumed by default and not at all with -o tcpstate.midstream:FALSE;
+  4. the protocol's names as Wireshark's convention has them: long name "TCP State"
+     (the tree), short name "TCP State" (Edit > Preferences > Protocols > TCP State,
+     Expert Info's Protocol column, Enabled Protocols), filter name "tcpstate".
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +40,20 @@ def main(argv):
         sys.exit(__doc__)
     wrapper, plugin, capture = argv[1:4]
     errors = []
+
+    protocols = [line.split("\t") for line in
+                 tshark(wrapper, plugin, ["-G", "protocols"]).splitlines()]
+    ours = [p for p in protocols if len(p) == 3 and p[2] == "tcpstate"]
+    check(ours == [["TCP State", "TCP State", "tcpstate"]],
+          "tshark -G protocols: long name, short name, filter name = %r" % ours, errors)
+    experts = tshark(wrapper, plugin, ["-q", "-r", capture, "-z", "expert,tcpstate"])
+    check(re.search(r"\d+\s+Sequence\s+TCP State\s+\S", experts) is not None,
+          "Expert Info's Protocol column says TCP State", errors)
+    check(re.search(r"Sequence\s+tcpstate\s", experts) is None,
+          "Expert Info's Protocol column never says tcpstate", errors)
+    tree = tshark(wrapper, plugin, ["-r", capture, "-V", "-c", "1"])
+    check(re.search(r"^TCP State: ", tree, re.M) is not None, "the tree says TCP State",
+          errors)
 
     current = tshark(wrapper, plugin, ["-G", "currentprefs"])
     for pref in PREFS:

@@ -19,6 +19,16 @@
  * Exit status 0, or 2 on errors. A test compares this with fresh tshark runs
  * (tests/tshark/ui_prefs.py).
  *
+ * usage: tcpstate_redissect CAPTURE --stats-window
+ *
+ * Instead, what Wireshark's statistics window (ui/qt/stats_tree_dialog.cpp) shows of
+ * Statistics > TCP State > States and Events: the tree made and tapped as the window does,
+ * and its top-level nodes in the order the window sorts them (stats_tree_sort_compare()
+ * as its items' operator<), by name and by count, each descending, one line each:
+ *
+ *   name|count NODE...
+ * (tests/tshark/stats_window.py).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -36,6 +46,8 @@
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto.h>
+#include <epan/stats_tree_priv.h>
+#include <epan/tap.h>
 #include <epan/timestamp.h>
 #include <wiretap/wtap.h>
 #include <wsutil/buffer.h>
@@ -145,6 +157,8 @@ static const char *info_text(const column_info *cinfo) {
     return "";
 }
 
+static gboolean quiet; /* --stats-window: no per-frame lines */
+
 /* One pass over every frame, re-reading each from the file. */
 static int dissect_all(session *s, const char *step, int pass) {
     wtap_rec rec;
@@ -197,6 +211,11 @@ static int dissect_all(session *s, const char *step, int pass) {
         epan_dissect_fill_in_columns(edt, FALSE, TRUE);
         frame_data_set_after_dissect(fd, &cum_bytes);
         prev_dis = fd;
+        if (quiet) {
+            epan_dissect_free(edt);
+            wtap_rec_reset(&rec);
+            continue;
+        }
         printf("%s %d %u", step, pass, fd->num);
         print_values(edt->tree, s->hf_states);
         if (pass == 2)
@@ -251,6 +270,67 @@ static int read_frames(session *s) {
 }
 
 /* What rescan_packets(cf, ..., redissect=TRUE) does before dissecting again. */
+/* Qt's QTreeWidget sorting the window's items, descending: a before b when b < a, where
+ * x < y is StatsTreeWidgetItem::operator<. */
+static int sort_col;
+static gboolean item_less(const stat_node *x, const stat_node *y) {
+    return -stats_tree_sort_compare(x, y, sort_col, TRUE) < 0;
+}
+static gint window_order(gconstpointer a, gconstpointer b) {
+    const stat_node *x = *(const stat_node *const *)a, *y = *(const stat_node *const *)b;
+    return item_less(y, x) ? -1 : item_less(x, y) ? 1 : 0;
+}
+
+/* The window's tap reset (StatsTreeDialog::resetTap): the tree's init callback. */
+static void window_reset(void *p) {
+    stats_tree *st = (stats_tree *)p;
+
+    st->cfg->init(st);
+}
+
+/* --stats-window: the statistics tree as Wireshark's window makes, taps (a retap: reset,
+ * every frame, draw) and sorts it. */
+static int stats_window(session *s) {
+    static const struct {
+        const char *name;
+        int col;
+    } cols[] = {{"name", 0}, {"count", 1}}; /* the window's columns (stats_tree.c) */
+    stats_tree_cfg *cfg = stats_tree_get_cfg_by_abbr("tcpstate");
+    stats_tree *st;
+    GString *err;
+    int status;
+
+    if (cfg == NULL) {
+        fprintf(stderr, "redissect: no tcpstate statistics tree\n");
+        return 2;
+    }
+    st = stats_tree_new(cfg, NULL, NULL);
+    err = register_tap_listener(cfg->tapname, st, st->filter, cfg->flags, window_reset,
+                                stats_tree_packet, NULL, NULL);
+    if (err != NULL) {
+        fprintf(stderr, "redissect: %s\n", err->str);
+        return 2;
+    }
+    reset_tap_listeners();
+    status = dissect_all(s, "stats", 2);
+    draw_tap_listeners(TRUE);
+    for (size_t c = 0; c < G_N_ELEMENTS(cols) && status == 0; c++) {
+        GPtrArray *top = g_ptr_array_new();
+        for (stat_node *n = st->root.children; n != NULL; n = n->next)
+            g_ptr_array_add(top, n);
+        sort_col = cols[c].col;
+        g_ptr_array_sort(top, window_order);
+        printf("%s", cols[c].name);
+        for (guint i = 0; i < top->len; i++)
+            printf(" %s", ((const stat_node *)g_ptr_array_index(top, i))->name);
+        printf("\n");
+        g_ptr_array_free(top, TRUE);
+    }
+    remove_tap_listener(st);
+    stats_tree_free(st);
+    return status;
+}
+
 static void reset_session(session *s) {
     epan_free(s->epan);
     for (guint i = 0; i < s->prov.frames->len; i++)
@@ -306,6 +386,11 @@ int main(int argc, char **argv) {
     wtap_init(TRUE);
     if (!epan_init(NULL, NULL, TRUE))
         return 2;
+    quiet = argc == 3 && strcmp(argv[2], "--stats-window") == 0;
+    if (quiet) { /* the plugins' statistics trees, as tshark and Wireshark register them */
+        static tap_reg_t no_builtin_taps[] = {{NULL, NULL}};
+        register_all_tap_listeners(no_builtin_taps);
+    }
     epan_load_settings();
     if (proto_get_id_by_filter_name("tcpstate") < 0) {
         fprintf(stderr, "redissect: the tcpstate plugin is not loaded\n");
@@ -326,6 +411,10 @@ int main(int argc, char **argv) {
         return 2;
     s.epan = new_epan(&s);
     status = dissect_all(&s, "initial", 1);
+    if (status == 0 && quiet) {
+        status = stats_window(&s);
+        argc = 2;
+    }
     for (int a = 2; a < argc && status == 0; a++) {
         char *errmsg = NULL;
         char *setting = g_strdup(argv[a]);

@@ -29,6 +29,16 @@ import uitest
 
 
 def run_redissect(tool, plugin, capture, changes, version):
+    out = {}
+    for line in run_redissect_raw(tool, plugin, capture, changes, version).splitlines():
+        step, npass, frame, states, hind, info = line.split(" ")
+        out.setdefault((step, int(npass)), []).append((int(frame), states, hind, info))
+    return out
+
+
+def run_redissect_raw(tool, plugin, capture, args, version):
+    """REDISSECT CAPTURE ARGS... with the plugin under test (only it), as nobody when
+    root; its standard output."""
     tmp = tempfile.mkdtemp(prefix="redissect.")
     try:
         plugdir = os.path.join(tmp, "plugins", version, "epan")
@@ -39,7 +49,7 @@ def run_redissect(tool, plugin, capture, changes, version):
         shutil.copy(capture, os.path.join(tmp, "capture.pcap"))
         env = ["env", "WIRESHARK_PLUGIN_DIR=" + os.path.join(tmp, "plugins"), "HOME=" + tmp,
                "XDG_CONFIG_HOME=" + os.path.join(tmp, ".config")]
-        cmd = env + [os.path.join(tmp, "redissect"), os.path.join(tmp, "capture.pcap")] + changes
+        cmd = env + [os.path.join(tmp, "redissect"), os.path.join(tmp, "capture.pcap")] + args
         if os.getuid() == 0:
             subprocess.run(["chmod", "-R", "a+rX", tmp], check=True)
             subprocess.run(["chown", "-R", "nobody", tmp], check=True)
@@ -50,11 +60,7 @@ def run_redissect(tool, plugin, capture, changes, version):
             sys.exit("FAIL: %s exited %d\n%s" % (" ".join(cmd), res.returncode, res.stderr))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    out = {}
-    for line in res.stdout.splitlines():
-        step, npass, frame, states, hind, info = line.split(" ")
-        out.setdefault((step, int(npass)), []).append((int(frame), states, hind, info))
-    return out
+    return res.stdout
 
 
 def fresh(wrapper, plugin, capture, opts):
