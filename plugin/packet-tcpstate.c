@@ -51,6 +51,9 @@ static int hf_tcpstate_entered[2] = {-1, -1};
 static int hf_tcpstate_hs_state[2] = {-1, -1};
 static int hf_tcpstate_hs_states = -1;
 static int hf_tcpstate_hs_prev_states = -1;
+/* The states shown (best_states): hindsight once the capture has been read, else causal. */
+static int hf_tcpstate_best_state[2] = {-1, -1};
+static int hf_tcpstate_best_pair = -1;
 
 static gint ett_tcpstate = -1;
 static gint ett_tcpstate_client = -1;
@@ -252,31 +255,49 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         add_gen_uint(sub, hf_tcpstate_entered[who], tvb, rec->entered[who]);
 }
 
-/* Hindsight, known once the whole file was read: drawn on later passes only
- * (tshark -2, the GUI after loading), in its own subtree; computed only when shown or
- * asked for (a filter, a column, -T fields). */
+/* Hindsight, known once the whole file was read: on later passes only (tshark -2, the
+ * GUI after loading). Fills hb and ha and returns TRUE, or FALSE when there is none. */
+static gboolean hindsight_states(packet_info *pinfo, const tcpstate_view *v, guint8 hb[2],
+                                 guint8 ha[2]) {
+    const tcpstate_rec *rec = &v->rec;
+    int known;
+
+    if (!PINFO_FD_VISITED(pinfo) || v->capture->tracker == NULL)
+        return FALSE;
+    known = tcps_hindsight(v->capture->tracker, rec->conn_id, v->frame, hb, ha);
+    if (known == 2) { /* no later evidence: hindsight is the causal record */
+        memcpy(hb, rec->before, 2);
+        memcpy(ha, rec->after, 2);
+    }
+    return known != 0;
+}
+
+/* The states a frame is shown with (tcpstate.best.*, the "TCP State" profile's columns and
+ * colors, the flow graph): hindsight where there is one (on a later pass: the whole capture
+ * has been read), else the causal record. */
+static void best_states(packet_info *pinfo, const tcpstate_view *v, guint8 after[2]) {
+    guint8 hb[2];
+
+    if (!hindsight_states(pinfo, v, hb, after))
+        memcpy(after, v->rec.after, 2);
+}
+
+/* The hindsight subtree; computed only when shown or asked for (a filter, a column,
+ * -T fields). */
 static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v,
                           gboolean visible) {
-    const tcpstate_rec *rec = &v->rec;
-    tcps_tracker *tracker = v->capture->tracker;
     guint8 hb[2], ha[2];
     proto_tree *ht;
     proto_item *pi;
-    int known;
 
-    if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL)
+    if (st == NULL)
         return;
     if (!visible && !referenced(st, hf_tcpstate_hs_state[0]) &&
         !referenced(st, hf_tcpstate_hs_state[1]) && !referenced(st, hf_tcpstate_hs_states) &&
         !referenced(st, hf_tcpstate_hs_prev_states))
         return;
-    known = tcps_hindsight(tracker, rec->conn_id, v->frame, hb, ha);
-    if (known == 0)
+    if (!hindsight_states(pinfo, v, hb, ha))
         return;
-    if (known == 2) { /* no later evidence: hindsight is the causal record */
-        memcpy(hb, rec->before, 2);
-        memcpy(ha, rec->after, 2);
-    }
     ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
                                        "Hindsight: client %s, server %s", tcps_state_name(ha[0]),
                                        tcps_state_name(ha[1]));
@@ -303,6 +324,26 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
     proto_item_set_generated(pi);
     if (hidden)
         proto_item_set_hidden(pi);
+}
+
+/* The states shown (best_states), hidden: tcpstate.best.client, .server and .pair, for the
+ * "TCP State" profile's columns and coloring rules. */
+static void add_best(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v) {
+    guint8 best[2];
+    proto_item *pi;
+
+    if (!referenced(st, hf_tcpstate_best_state[0]) && !referenced(st, hf_tcpstate_best_state[1]) &&
+        !referenced(st, hf_tcpstate_best_pair))
+        return;
+    best_states(pinfo, v, best);
+    for (int i = 0; i < 2; i++) {
+        if (!referenced(st, hf_tcpstate_best_state[i]))
+            continue;
+        pi = proto_tree_add_uint(st, hf_tcpstate_best_state[i], tvb, 0, 0, best[i]);
+        proto_item_set_generated(pi);
+        proto_item_set_hidden(pi);
+    }
+    add_pair_field(st, hf_tcpstate_best_pair, tvb, pinfo, best, " / ", TRUE);
 }
 
 /* referenced() for a field of Wireshark's looked up at init (-1: not there). */
@@ -373,6 +414,7 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
         add_endpoint_tree(st, tvb, pinfo, v, TCPS_CLIENT, visible);
         add_endpoint_tree(st, tvb, pinfo, v, TCPS_SERVER, visible);
         add_hindsight(st, tvb, pinfo, v, visible);
+        add_best(st, tvb, pinfo, v);
     }
     for (gint ev = g_bit_nth_lsf((gulong)rec->events, -1); ev >= 0 && ev < TCPS_EVENT_COUNT;
          ev = g_bit_nth_lsf((gulong)rec->events, ev)) {
@@ -398,6 +440,7 @@ static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
     info = wmem_new(pinfo->pool, tcpstate_tap_info);
     info->rec = v->rec;
     info->tracker = v->capture->tracker;
+    best_states(pinfo, v, info->best);
     tap_queue_packet(tcpstate_tap, pinfo, info);
 }
 
@@ -549,6 +592,25 @@ void tcpstate_dissector_register(int proto, int tap) {
         {&hf_tcpstate_hs_prev_states,
          {"Previous states in hindsight", "tcpstate.hindsight.prev_states", FT_STRING, BASE_NONE,
           NULL, 0x0, "Best-known client and server states before this segment.", HFILL}},
+        {&hf_tcpstate_best_state[TCPS_CLIENT],
+         {"Client state shown", "tcpstate.best.client", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0,
+          "State of the client after this segment as the \"TCP State\" profile shows it: "
+          "tcpstate.hindsight.client once the whole capture has been read (tshark -2, the GUI), "
+          "else tcpstate.client (hidden).",
+          HFILL}},
+        {&hf_tcpstate_best_state[TCPS_SERVER],
+         {"Server state shown", "tcpstate.best.server", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0,
+          "State of the server after this segment as the \"TCP State\" profile shows it: "
+          "tcpstate.hindsight.server once the whole capture has been read (tshark -2, the GUI), "
+          "else tcpstate.server (hidden).",
+          HFILL}},
+        {&hf_tcpstate_best_pair,
+         {"TCP state shown", "tcpstate.best.pair", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Client and server states as \"CLIENT / SERVER\", as tcpstate.best.client and "
+          "tcpstate.best.server (hidden; the \"TCP State\" profile's column).",
+          HFILL}},
     };
     static gint *ett[] = {&ett_tcpstate, &ett_tcpstate_client, &ett_tcpstate_server,
                           &ett_tcpstate_hindsight};
