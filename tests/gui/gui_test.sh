@@ -8,6 +8,8 @@
 # States and Events and Statistics > Flow Graph with flow type "TCP state". Checks
 #   - the plugin is loaded (the GUI's -z list names tcpstate,conns) and the window
 #     opened the capture with the profile;
+#   - the packet list's rows 1-9 have the background of the coloring rule that
+#     `tshark -2` picks for their frames (hindsight), and say where one pass differs;
 #   - the statistics window opened;
 #   - the Flow Graph dialog opened, and with flow type "TCP state" its Export > ASCII
 #     is the same text as `tshark -2 -q -z flow,tcpstate,standard` (same capture, same
@@ -141,6 +143,35 @@ sleep 0.5
 xdotool key shift+Right
 sleep 1
 shot gui-packets "$win"
+
+# The packet list's colors: each row shown but the selected one (frames 1-9) has the
+# background of the coloring rule `tshark -2` picks for its frame (the states known once
+# the file is read), read from the screenshot (rows 17 px high from y = 120 at 750x550).
+run $envs tshark -2 -C "TCP State" --color -r "$tmp/capture.pcap" -T fields -e frame.number \
+    -e frame.coloring_rule.name >"$tmp/rules-2.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
+run $envs tshark -C "TCP State" --color -r "$tmp/capture.pcap" -T fields -e frame.number \
+    -e frame.coloring_rule.name >"$tmp/rules-1.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
+row_color() { # frame: the most common color of its row, "R G B"
+    convert "$tmp/shots/gui-packets.png" -crop 560x1+140+$((120 + 17 * ($1 - 1))) +repage \
+        -format %c histogram:info:- | sort -rn | head -n 1 |
+        sed -n -E 's/.*\(([0-9]+),([0-9]+),([0-9]+)\).*/\1 \2 \3/p'
+}
+rule_color() { # rule name: its background, "R G B" (8 bits)
+    awk -F@ -v n="$1" '$2 == n { print $4 }' "$tmp/.config/wireshark/profiles/TCP State/colorfilters" |
+        sed -n -E 's/^\[([0-9]+),([0-9]+),([0-9]+)\].*/\1 \2 \3/p' |
+        awk '{ printf "%d %d %d\n", $1 / 257, $2 / 257, $3 / 257 }'
+}
+for n in 1 2 3 4 5 6 7 8 9; do
+    rule=$(awk -F'\t' -v n=$n '$1 == n { print $2 }' "$tmp/rules-2.txt")
+    [ -n "$rule" ] || continue
+    want=$(rule_color "$rule") got=$(row_color $n)
+    if ! echo "$want $got" | awk '{ for (i = 1; i <= 3; i++) { d = $i - $(i + 3); if (d > 3 || d < -3) exit 1 } }'; then
+        fail gui-packets "frame $n: row color ($got) is not that of rule \"$rule\" ($want), which tshark -2 picks"
+    fi
+    one=$(awk -F'\t' -v n=$n '$1 == n { print $2 }' "$tmp/rules-1.txt")
+    [ "$one" = "$rule" ] || echo "ok   frame $n colored \"$rule\" as tshark -2 (hindsight), not \"$one\" as one-pass tshark"
+done
+echo "ok   packet list rows 1-9 colored as tshark -2 colors them"
 
 # Statistics > TCP State > States and Events (menu by keyboard: the plugin's group is
 # the last entry of the Statistics menu).
