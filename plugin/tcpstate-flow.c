@@ -127,24 +127,12 @@ static flow_nodes *graph_nodes(tcpstate_sa_info *sainfo) {
  * and only those of the state machine and the sender (SYN, FIN, RST, PSH, ACK, URG: not the
  * ECN bits, which change no state), and the payload length goes to the comment. */
 static char *flow_label(guint8 left_state, guint8 flags, guint8 right_state) {
-    static const struct {
-        guint8 bit;
-        const char *name;
-    } names[] = {{TCPS_SYN, "SYN"}, {TCPS_FIN, "FIN"}, {TCPS_RST, "RST"},
-                 {TCPS_PSH, "PSH"}, {TCPS_ACK, "ACK"}, {TCPS_URG, "URG"}};
-    GString *s = g_string_new(tcps_state_name(left_state));
-    gsize before_flags;
+    char *fl = tcpstate_flags_str(NULL, (uint8_t)(flags & ~(TCPS_ECE | TCPS_CWR)));
+    char *label = g_strdup_printf("%s  %s  %s", tcps_state_name(left_state), fl,
+                                  tcps_state_name(right_state));
 
-    g_string_append(s, "  ");
-    before_flags = s->len;
-    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (flags & names[i].bit)
-            g_string_append_printf(s, "%s%s", s->len > before_flags ? "," : "", names[i].name);
-    }
-    if (s->len == before_flags)
-        g_string_append(s, "<none>");
-    g_string_append_printf(s, "  %s", tcps_state_name(right_state));
-    return g_string_free(s, FALSE);
+    wmem_free(NULL, fl);
+    return label;
 }
 
 /* The comment right of the graph: the states by role, the payload length and the events:
