@@ -5,8 +5,10 @@
  * resulting records (tcpstate-store.c); on every pass it draws the "TCP state" tree, the
  * tcpstate.* fields, the expert infos and the Info column text from the stored records, and
  * queues them on the "tcpstate" tap, so one-pass tshark, tshark -2 and the GUI show the same
- * thing. All TCP reasoning lives in the tracker; the plugin's registration is in
- * tcpstate-register.c.
+ * thing, but for the hindsight (tcpstate.hindsight.*) and the states shown (tcpstate.best.*,
+ * the tap's best states), which are hindsight once the whole capture has been read (later
+ * passes) and causal before. All TCP reasoning lives in the tracker; the plugin's
+ * registration is in tcpstate-register.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
