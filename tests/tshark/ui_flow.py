@@ -54,21 +54,6 @@ def ladder(wrapper, plugin, pcap, passes=()):
     return items
 
 
-def role_states(values):
-    """Distinct consecutive states of a role, a leading CLOSED dropped unless the only one
-    (as tests/kernel/compare.py reads the plugin's states)."""
-    seq = []
-    for v in values:
-        if not seq or seq[-1] != v:
-            seq.append(v)
-    return seq[1:] if len(seq) > 1 and seq[0] == "CLOSED" else seq
-
-
-def subsequence(seq, of):
-    it = iter(of)
-    return all(s in it for s in seq)
-
-
 def check_best_states(ck, wrapper, plugin, pcap_dir):
     for name in ("refused", "simultaneous_close", "simultaneous_open"):
         pcap = os.path.join(pcap_dir, name + ".pcap")
@@ -91,8 +76,9 @@ def check_best_states(ck, wrapper, plugin, pcap_dir):
                      what + ": labels without length, flags without spaces")
             walks = []
             for who in (0, 1):
-                seq = role_states(i["states"].split("/")[who] for i in items)
-                walks.append(subsequence(seq, truth[who][0]) and seq[-1:] == [truth[who][1]])
+                seq = uitest.role_states(i["states"].split("/")[who] for i in items)
+                walks.append(uitest.subsequence(seq, truth[who][0]) and
+                             seq[-1:] == [truth[who][1]])
                 if passes:
                     ck.check(walks[-1], "%s: %s walks the kernel's %s (%s)"
                              % (what, ("client", "server")[who], truth[who][0], seq))

@@ -121,21 +121,6 @@ def main(argv):
     return ck.done()
 
 
-def subsequence(seq, of):
-    it = iter(of)
-    return all(s in it for s in seq)
-
-
-def role_states(values):
-    """Distinct consecutive states of a role, a leading CLOSED dropped unless the only one
-    (as tests/kernel/compare.py reads the plugin's states)."""
-    seq = []
-    for v in values:
-        if not seq or seq[-1] != v:
-            seq.append(v)
-    return seq[1:] if len(seq) > 1 and seq[0] == "CLOSED" else seq
-
-
 def profile_view(wrapper, plugin, pcap, env, passes):
     """{frame: (TCP state, Client, Server, coloring rule)} with the profile."""
     rows = {}
@@ -178,8 +163,8 @@ def check_best_states(ck, wrapper, plugin, pcap_dir, env):
             ck.equal(sorted(view), sorted(causal), what + ": a state on every tracked frame")
             walks = []
             for who in (0, 1):
-                seq = role_states(view[n][1 + who] for n in sorted(view))
-                walks.append(subsequence(seq, truth["states"][who]) and
+                seq = uitest.role_states(view[n][1 + who] for n in sorted(view))
+                walks.append(uitest.subsequence(seq, truth["states"][who]) and
                              seq[-1:] == [truth["end"][who]])
                 if passes:
                     ck.check(walks[-1], "%s: %s column walks the kernel's %s (%s)" % (
