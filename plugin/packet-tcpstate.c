@@ -5,8 +5,10 @@
  * resulting records (tcpstate-store.c); on every pass it draws the "TCP State" tree, the
  * tcpstate.* fields, the expert infos and the Info column text from the stored records, and
  * queues them on the "tcpstate" tap, so one-pass tshark, tshark -2 and the GUI show the same
- * thing. All TCP reasoning lives in the tracker; the plugin's registration is in
- * tcpstate-register.c.
+ * thing, but for the hindsight (tcpstate.hindsight.*) and the states shown (tcpstate.best.*,
+ * the tap's best states), which are hindsight once the whole capture has been read (later
+ * passes) and causal before. All TCP reasoning lives in the tracker; the plugin's
+ * registration is in tcpstate-register.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -52,6 +54,9 @@ static int hf_tcpstate_entered[2] = {-1, -1};
 static int hf_tcpstate_hs_state[2] = {-1, -1};
 static int hf_tcpstate_hs_states = -1;
 static int hf_tcpstate_hs_prev_states = -1;
+/* The states shown (best_states): hindsight once the capture has been read, else causal. */
+static int hf_tcpstate_best_state[2] = {-1, -1};
+static int hf_tcpstate_best_pair = -1;
 
 static gint ett_tcpstate = -1;
 static gint ett_tcpstate_client = -1;
@@ -253,31 +258,49 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         add_gen_uint(sub, hf_tcpstate_entered[who], tvb, rec->entered[who]);
 }
 
-/* Hindsight, known once the whole file was read: drawn on later passes only
- * (tshark -2, the GUI after loading), in its own subtree; computed only when shown or
- * asked for (a filter, a column, -T fields). */
+/* Hindsight, known once the whole file was read: on later passes only (tshark -2, the
+ * GUI after loading). Fills hb and ha and returns TRUE, or FALSE when there is none. */
+static gboolean hindsight_states(packet_info *pinfo, const tcpstate_view *v, guint8 hb[2],
+                                 guint8 ha[2]) {
+    const tcpstate_rec *rec = &v->rec;
+    int known;
+
+    if (!PINFO_FD_VISITED(pinfo) || v->capture->tracker == NULL)
+        return FALSE;
+    known = tcps_hindsight(v->capture->tracker, rec->conn_id, v->frame, hb, ha);
+    if (known == 2) { /* no later evidence: hindsight is the causal record */
+        memcpy(hb, rec->before, 2);
+        memcpy(ha, rec->after, 2);
+    }
+    return known != 0;
+}
+
+/* The states a frame is shown with (tcpstate.best.*, the "TCP State" profile's columns and
+ * colors, the flow graph): hindsight where there is one (on a later pass: the whole capture
+ * has been read), else the causal record. */
+static void best_states(packet_info *pinfo, const tcpstate_view *v, guint8 after[2]) {
+    guint8 hb[2];
+
+    if (!hindsight_states(pinfo, v, hb, after))
+        memcpy(after, v->rec.after, 2);
+}
+
+/* The hindsight subtree; computed only when shown or asked for (a filter, a column,
+ * -T fields). */
 static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v,
                           gboolean visible) {
-    const tcpstate_rec *rec = &v->rec;
-    tcps_tracker *tracker = v->capture->tracker;
     guint8 hb[2], ha[2];
     proto_tree *ht;
     proto_item *pi;
-    int known;
 
-    if (st == NULL || !PINFO_FD_VISITED(pinfo) || tracker == NULL)
+    if (st == NULL)
         return;
     if (!visible && !referenced(st, hf_tcpstate_hs_state[0]) &&
         !referenced(st, hf_tcpstate_hs_state[1]) && !referenced(st, hf_tcpstate_hs_states) &&
         !referenced(st, hf_tcpstate_hs_prev_states))
         return;
-    known = tcps_hindsight(tracker, rec->conn_id, v->frame, hb, ha);
-    if (known == 0)
+    if (!hindsight_states(pinfo, v, hb, ha))
         return;
-    if (known == 2) { /* no later evidence: hindsight is the causal record */
-        memcpy(hb, rec->before, 2);
-        memcpy(ha, rec->after, 2);
-    }
     ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
                                        "Hindsight: client %s, server %s", tcps_state_name(ha[0]),
                                        tcps_state_name(ha[1]));
@@ -304,6 +327,26 @@ static void add_pair_field(proto_tree *st, int hf, tvbuff_t *tvb, packet_info *p
     proto_item_set_generated(pi);
     if (hidden)
         proto_item_set_hidden(pi);
+}
+
+/* The states shown (best_states), hidden: tcpstate.best.client, .server and .pair, for the
+ * "TCP State" profile's columns and coloring rules. */
+static void add_best(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v) {
+    guint8 best[2];
+    proto_item *pi;
+
+    if (!referenced(st, hf_tcpstate_best_state[0]) && !referenced(st, hf_tcpstate_best_state[1]) &&
+        !referenced(st, hf_tcpstate_best_pair))
+        return;
+    best_states(pinfo, v, best);
+    for (int i = 0; i < 2; i++) {
+        if (!referenced(st, hf_tcpstate_best_state[i]))
+            continue;
+        pi = proto_tree_add_uint(st, hf_tcpstate_best_state[i], tvb, 0, 0, best[i]);
+        proto_item_set_generated(pi);
+        proto_item_set_hidden(pi);
+    }
+    add_pair_field(st, hf_tcpstate_best_pair, tvb, pinfo, best, " / ", TRUE);
 }
 
 /* referenced() for a field of Wireshark's looked up at init (-1: not there). */
@@ -400,8 +443,10 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
     }
     add_events(st, tvb, pinfo, rec, experts, flat);
     add_gen_boolean(st, hf_tcpstate_roles_assumed, tvb, rec->roles_assumed);
-    if (tree != NULL)
+    if (tree != NULL) {
         add_hindsight(st, tvb, pinfo, v, PTREE_DATA(tree)->visible);
+        add_best(st, tvb, pinfo, v);
+    }
 }
 
 /* The tap payload (tcpstate-tap.h): the stored record and the capture's tracker. */
@@ -414,6 +459,7 @@ static void queue_tap(packet_info *pinfo, tcpstate_view *v) {
     info = wmem_new(pinfo->pool, tcpstate_tap_info);
     info->rec = v->rec;
     info->tracker = v->capture->tracker;
+    best_states(pinfo, v, info->best);
     tap_queue_packet(tcpstate_tap, pinfo, info);
 }
 
@@ -572,6 +618,25 @@ void tcpstate_dissector_register(int proto, int tap) {
         {&hf_tcpstate_hs_prev_states,
          {"Previous states in hindsight", "tcpstate.hindsight.prev_states", FT_STRING, BASE_NONE,
           NULL, 0x0, "Best-known client and server states before this segment.", HFILL}},
+        {&hf_tcpstate_best_state[TCPS_CLIENT],
+         {"Client state shown", "tcpstate.best.client", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0,
+          "State of the client after this segment as the \"TCP State\" profile shows it: "
+          "tcpstate.hindsight.client once the whole capture has been read (tshark -2, the GUI), "
+          "else tcpstate.client (hidden).",
+          HFILL}},
+        {&hf_tcpstate_best_state[TCPS_SERVER],
+         {"Server state shown", "tcpstate.best.server", FT_UINT8, BASE_DEC,
+          VALS(tcpstate_state_vals), 0x0,
+          "State of the server after this segment as the \"TCP State\" profile shows it: "
+          "tcpstate.hindsight.server once the whole capture has been read (tshark -2, the GUI), "
+          "else tcpstate.server (hidden).",
+          HFILL}},
+        {&hf_tcpstate_best_pair,
+         {"TCP state shown", "tcpstate.best.pair", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Client and server states as \"CLIENT / SERVER\", as tcpstate.best.client and "
+          "tcpstate.best.server (hidden; the \"TCP State\" profile's column).",
+          HFILL}},
     };
     static gint *ett[] = {&ett_tcpstate, &ett_tcpstate_client, &ett_tcpstate_server,
                           &ett_tcpstate_hindsight};

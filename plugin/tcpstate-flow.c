@@ -4,9 +4,10 @@
  * one arrow per tracked segment, labelled "<left state>  <flags>  <right state>" with
  * the state of the endpoint drawn on the left first, so the ladder reads like the
  * RFC 9293 figures (handshake 3.5, close 3.6); the comment repeats the states by
- * role ("C:FIN_WAIT_1 S:CLOSE_WAIT") with the segment's events, for tshark's text
- * graph, which cuts labels at the width between two nodes. Arrows take the packet's
- * coloring rule (the "TCP State" profile colors teardowns).
+ * role ("C:FIN_WAIT_1 S:CLOSE_WAIT") with the payload length and the segment's events,
+ * for tshark's text graph, which cuts labels at the width between two nodes. The states
+ * are the best known (tcpstate_tap_info.best): hindsight in the GUI and tshark -2, causal
+ * in one-pass tshark. Arrows take the packet's coloring rule (the "TCP State" profile's).
  *
  * epan/sequence_analysis.h is not installed by Wireshark's development packages: the
  * few declarations used are mirrored here, per version.
@@ -116,16 +117,50 @@ static flow_nodes *graph_nodes(tcpstate_sa_info *sainfo) {
     return fn;
 }
 
+/* ---- Labels and comments -------------------------------------------------------------- */
+
+/* The label above an arrow: "<left state>  <flags>  <right state>", the segment between the
+ * states of its two endpoints as in RFC 9293's figures ("FIN_WAIT_1  FIN,ACK  CLOSE_WAIT").
+ * It must fit between two nodes of Wireshark's default window (750 x 550, the Flow Graph
+ * dialog as wide: 15 em of the graph's font between nodes, where Wireshark cuts a longer
+ * label with "..."): at most about 35 characters. So the flags are written without spaces
+ * and only those of the state machine and the sender (SYN, FIN, RST, PSH, ACK, URG: not the
+ * ECN bits, which change no state), and the payload length goes to the comment. */
+static char *flow_label(guint8 left_state, guint8 flags, guint8 right_state) {
+    char *fl = tcpstate_flags_str(NULL, (uint8_t)(flags & ~(TCPS_ECE | TCPS_CWR)));
+    char *label = g_strdup_printf("%s  %s  %s", tcps_state_name(left_state), fl,
+                                  tcps_state_name(right_state));
+
+    wmem_free(NULL, fl);
+    return label;
+}
+
+/* The comment right of the graph: the states by role, the payload length and the events:
+ * "C:ESTABLISHED S:ESTABLISHED Len=100", "C:FIN_WAIT_1 S:CLOSE_WAIT active_close". */
+static char *flow_comment(const guint8 states[2], const tcpstate_rec *rec) {
+    char *ev = tcpstate_events_str(NULL, rec->events, " ", "");
+    GString *s = g_string_new(NULL);
+
+    g_string_printf(s, "C:%s S:%s", tcps_state_name(states[TCPS_CLIENT]),
+                    tcps_state_name(states[TCPS_SERVER]));
+    if (rec->len)
+        g_string_append_printf(s, " Len=%u", rec->len);
+    if (*ev)
+        g_string_append_printf(s, " %s", ev);
+    wmem_free(NULL, ev);
+    return g_string_free(s, FALSE);
+}
+
 /* ---- The tap callback ----------------------------------------------------------------- */
 
 static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
                                      const void *data, tap_flags_t flags _U_) {
     tcpstate_sa_info *sainfo = (tcpstate_sa_info *)tapdata;
-    const tcpstate_rec *rec = &((const tcpstate_tap_info *)data)->rec;
+    const tcpstate_tap_info *ti = (const tcpstate_tap_info *)data;
+    const tcpstate_rec *rec = &ti->rec;
     tcpstate_sa_item *sai;
     flow_nodes *fn;
     int src, dst, left;
-    char *fl, *ev, *len;
 
     if (rec->conn_id == 0)
         return TAP_PACKET_DONT_REDRAW;
@@ -141,16 +176,9 @@ static tap_packet_status flow_packet(void *tapdata, packet_info *pinfo, epan_dis
     sai->frame_number = pinfo->num;
     sai->port_src = (guint16)pinfo->srcport;
     sai->port_dst = (guint16)pinfo->destport;
-    fl = tcpstate_flags_str(NULL, rec->flags);
-    len = rec->len ? g_strdup_printf(" Len=%u", rec->len) : g_strdup("");
-    sai->frame_label = g_strdup_printf("%s   %s%s   %s", tcps_state_name(rec->after[left]), fl,
-                                       len, tcps_state_name(rec->after[!left]));
-    ev = tcpstate_events_str(NULL, rec->events, " ", "");
-    sai->comment = g_strdup_printf("C:%s S:%s%s%s", tcps_state_name(rec->after[TCPS_CLIENT]),
-                                   tcps_state_name(rec->after[TCPS_SERVER]), *ev ? " " : "", ev);
-    wmem_free(NULL, ev);
-    g_free(len);
-    wmem_free(NULL, fl);
+    /* The states shown: hindsight once the capture has been read (the GUI, tshark -2). */
+    sai->frame_label = flow_label(ti->best[left], rec->flags, ti->best[!left]);
+    sai->comment = flow_comment(ti->best, rec);
     sai->line_style = 1;
     sai->conv_num = (guint16)rec->conn_id;
     sai->display = TRUE;

@@ -43,6 +43,8 @@ typedef struct tcpstate_rec {
 typedef struct tcpstate_tap_info {
     tcpstate_rec rec;
     const tcps_tracker *tracker;
+    uint8_t best[2]; /* the states shown (tcpstate.best.*): the hindsight states on a later
+                        pass (the whole capture read: tshark -2, the GUI), else rec.after */
 } tcpstate_tap_info;
 
 /* Registration of the listeners, called once from the plugin's tap-listener registration. */

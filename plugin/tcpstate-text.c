@@ -113,7 +113,7 @@ char *tcpstate_flags_str(wmem_allocator_t *scope, uint8_t flags) {
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         if (flags & names[i].bit)
-            wmem_strbuf_append_printf(sb, "%s%s", wmem_strbuf_get_len(sb) ? ", " : "",
+            wmem_strbuf_append_printf(sb, "%s%s", wmem_strbuf_get_len(sb) ? "," : "",
                                       names[i].name);
     }
     if (wmem_strbuf_get_len(sb) == 0)

@@ -34,7 +34,7 @@ void tcpstate_info_text(char buf[TCPSTATE_INFO_SIZE], const tcpstate_rec *rec);
  * connection, allocated in scope. */
 char *tcpstate_endpoint_str(wmem_allocator_t *scope, const tcps_conn_info *ci, int who);
 
-/* "FIN, ACK" for TCP flags, allocated in scope; "<none>" without flags. */
+/* "FIN,ACK" for TCP flags (TCPS_FIN ...), allocated in scope; "<none>" without flags. */
 char *tcpstate_flags_str(wmem_allocator_t *scope, uint8_t flags);
 
 /* The names of events ("active_close,passive_close" for sep ","), in event order, allocated

@@ -2,15 +2,20 @@
 # gui_test.sh PLUGIN_SO PROFILE_DIR CAPTURE [SHOT_DIR]
 #
 # Wireshark-Qt under Xvfb with the plugin under test (only it: WIRESHARK_PLUGIN_DIR,
-# a throwaway HOME, as "nobody" when root) and the "TCP State" profile: opens CAPTURE
+# a throwaway HOME, as "nobody" when root) and the "TCP State" profile, at Wireshark's
+# default window size (750 x 550; dialogs as Wireshark sizes them): opens CAPTURE
 # (client_close.pcap) at frame 10, expands the tree, then opens Statistics > TCP State >
 # States and Events and Statistics > Flow Graph with flow type "TCP state". Checks
 #   - the plugin is loaded (the GUI's -z list names tcpstate,conns) and the window
 #     opened the capture with the profile;
+#   - the packet list's rows 1-9 have the background of the coloring rule that
+#     `tshark -2` picks for their frames (hindsight), and say where one pass differs;
 #   - the statistics window opened;
 #   - the Flow Graph dialog opened, and with flow type "TCP state" its Export > ASCII
-#     is the same text as `tshark -q -z flow,tcpstate,standard` (same capture, same
-#     profile): the GUI drew the plugin's flow, not another flow type;
+#     is the same text as `tshark -2 -q -z flow,tcpstate,standard` (same capture, same
+#     profile): the GUI drew the plugin's flow, not another flow type, with the states
+#     known once the file is read (hindsight), as tshark's second pass; where one-pass
+#     tshark differs (simultaneous_close.pcap), it says so;
 # and saves screenshots (PNG) into SHOT_DIR if given:
 #   gui-packets.png   packet list with the profile's state columns, the TCP state tree
 #   gui-stats.png     the statistics tree window
@@ -128,14 +133,45 @@ if [ -z "$win" ] && grep -q 'could not connect to display' "$tmp/wireshark.log";
 fi
 [ -n "$win" ] || { echo "FAIL: no Wireshark window" >&2; cat "$tmp/wireshark.log" >&2; exit 1; }
 sleep 3
-xdotool windowmove "$win" 0 0 windowsize "$win" 1280 860
+xdotool windowmove "$win" 0 0
 sleep 1
+geometry "$win"
+[ "$W" = 750 ] && [ "$H" = 550 ] || echo "note: the main window is ${W}x${H}, not Wireshark's default 750x550"
 # The details pane: click the "TCP state" line (last top-level item), expand it.
-xdotool mousemove 200 545 click 1
+xdotool mousemove 100 388 click 1
 sleep 0.5
 xdotool key shift+Right
 sleep 1
-shot gui-packets
+shot gui-packets "$win"
+
+# The packet list's colors: each row shown but the selected one (frames 1-9) has the
+# background of the coloring rule `tshark -2` picks for its frame (the states known once
+# the file is read), read from the screenshot (rows 17 px high from y = 120 at 750x550).
+run $envs tshark -2 -C "TCP State" --color -r "$tmp/capture.pcap" -T fields -e frame.number \
+    -e frame.coloring_rule.name >"$tmp/rules-2.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
+run $envs tshark -C "TCP State" --color -r "$tmp/capture.pcap" -T fields -e frame.number \
+    -e frame.coloring_rule.name >"$tmp/rules-1.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
+row_color() { # frame: the most common color of its row, "R G B"
+    convert "$tmp/shots/gui-packets.png" -crop 560x1+140+$((120 + 17 * ($1 - 1))) +repage \
+        -format %c histogram:info:- | sort -rn | head -n 1 |
+        sed -n -E 's/.*\(([0-9]+),([0-9]+),([0-9]+)\).*/\1 \2 \3/p'
+}
+rule_color() { # rule name: its background, "R G B" (8 bits)
+    awk -F@ -v n="$1" '$2 == n { print $4 }' "$tmp/.config/wireshark/profiles/TCP State/colorfilters" |
+        sed -n -E 's/^\[([0-9]+),([0-9]+),([0-9]+)\].*/\1 \2 \3/p' |
+        awk '{ printf "%d %d %d\n", $1 / 257, $2 / 257, $3 / 257 }'
+}
+for n in 1 2 3 4 5 6 7 8 9; do
+    rule=$(awk -F'\t' -v n=$n '$1 == n { print $2 }' "$tmp/rules-2.txt")
+    [ -n "$rule" ] || continue
+    want=$(rule_color "$rule") got=$(row_color $n)
+    if ! echo "$want $got" | awk '{ for (i = 1; i <= 3; i++) { d = $i - $(i + 3); if (d > 3 || d < -3) exit 1 } }'; then
+        fail gui-packets "frame $n: row color ($got) is not that of rule \"$rule\" ($want), which tshark -2 picks"
+    fi
+    one=$(awk -F'\t' -v n=$n '$1 == n { print $2 }' "$tmp/rules-1.txt")
+    [ "$one" = "$rule" ] || echo "ok   frame $n colored \"$rule\" as tshark -2 (hindsight), not \"$one\" as one-pass tshark"
+done
+echo "ok   packet list rows 1-9 colored as tshark -2 colors them"
 
 # Statistics > TCP State > States and Events (menu by keyboard: the plugin's group is
 # the last entry of the Statistics menu).
@@ -146,7 +182,7 @@ sleep 1
 xdotool key Return
 stats=$(wait_window 'States and Events' 20)
 [ -n "$stats" ] || fail gui-stats "no statistics window"
-xdotool windowmove "$stats" 0 0 windowsize "$stats" 900 560
+xdotool windowmove "$stats" 0 0
 sleep 2
 shot gui-stats "$stats"
 xdotool windowclose "$stats" 2>/dev/null || xdotool key --window "$stats" Escape
@@ -167,10 +203,12 @@ flow=$(wait_window ' Flow · ' 40)
 [ -n "$flow" ] || fail gui-flow "Statistics > Flow Graph did not open a Flow window"
 echo "ok   Statistics > Flow Graph opened \"$(xdotool getwindowname "$flow")\""
 # Flow type: the combo box sits left of the dialog's middle, 55 px above its bottom edge
-# (Wireshark 4.0 at 1280x520); type the entry's name in its list and take it.
-xdotool windowmove "$flow" 0 0 windowsize "$flow" 1280 520
+# (Wireshark 4.0, the dialog as wide as the main window and 4/5 of its height: 750x440);
+# type the entry's name in its list and take it.
+xdotool windowmove "$flow" 0 0
 sleep 2
-xdotool mousemove 676 465 click 1
+geometry "$flow"
+xdotool mousemove $((W * 410 / 750)) $((H - 55)) click 1
 sleep 1
 xdotool type --delay 80 "TCP state"
 sleep 0.5
@@ -179,7 +217,7 @@ sleep 3
 shot gui-flow "$flow"
 
 # Export > "ASCII (*.txt)" into $tmp/out/flow.txt, then compare with tshark.
-xdotool mousemove 1056 496 click 1
+xdotool mousemove $((W * 526 / 750)) $((H - 24)) click 1
 save=$(wait_window 'Save Graph As' 20)
 [ -n "$save" ] || fail gui-flow-export "the flow graph's Export did not open a file dialog"
 sleep 1
@@ -198,13 +236,19 @@ for _ in 1 2 3; do
     [ -s "$tmp/out/flow.txt" ] && break
 done
 [ -s "$tmp/out/flow.txt" ] || fail gui-flow-export "no ASCII export of the flow graph"
-run $envs tshark -C "TCP State" -q -r "$tmp/capture.pcap" -z flow,tcpstate,standard \
+run $envs tshark -2 -C "TCP State" -q -r "$tmp/capture.pcap" -z flow,tcpstate,standard \
     >"$tmp/tshark-flow.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
+run $envs tshark -C "TCP State" -q -r "$tmp/capture.pcap" -z flow,tcpstate,standard \
+    >"$tmp/tshark-flow-1.txt" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err" >&2; exit 1; }
 grep -q 'SYN_SENT' "$tmp/tshark-flow.txt" || { echo "FAIL: tshark's flow has no states" >&2; cat "$tmp/tshark-flow.txt" >&2; exit 1; }
 if ! diff "$tmp/tshark-flow.txt" "$tmp/out/flow.txt" >"$tmp/flow.diff"; then
-    echo "FAIL: the GUI's flow graph (Export, ASCII) differs from tshark -z flow,tcpstate,standard:" >&2
+    echo "FAIL: the GUI's flow graph (Export, ASCII) differs from tshark -2 -z flow,tcpstate,standard:" >&2
     cat "$tmp/flow.diff" >&2
     exit 1
 fi
-echo "ok   Flow Graph, flow type \"TCP state\": its ASCII export is tshark -z flow,tcpstate,standard ($(grep -c -- '--' "$tmp/out/flow.txt") arrows)"
+echo "ok   Flow Graph, flow type \"TCP state\": its ASCII export is tshark -2 -z flow,tcpstate,standard ($(grep -c -- '--' "$tmp/out/flow.txt") arrows)"
+if ! cmp -s "$tmp/tshark-flow-1.txt" "$tmp/out/flow.txt"; then
+    echo "ok   and not one-pass tshark's: the GUI shows the states known once the file is read (hindsight):"
+    diff "$tmp/tshark-flow-1.txt" "$tmp/out/flow.txt" | sed -n 's/^[<>]/     &/p'
+fi
 exit 0

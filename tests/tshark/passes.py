@@ -17,6 +17,9 @@ but no frame has a tcpstate record.
 Hindsight (tcpstate.hindsight.*, the "Hindsight:" subtree) is by design only
 there once the whole file was read: it is left out of the comparison, and
 checked to be absent in one pass and present on every tracked frame in two.
+The states shown (tcpstate.best.*, the "TCP State" profile's) are left out too:
+they must be the causal states (tcpstate.states) in one pass and the hindsight
+ones (tcpstate.hindsight.states) in two.
 """
 
 import difflib
@@ -85,6 +88,23 @@ def check_hindsight(table_one, table_two):
     return ok
 
 
+def check_best(table_one, table_two):
+    """tcpstate.best.pair: the causal states in one pass, the hindsight ones in two.
+    table_*: rows of (tcpstate.states, tcpstate.hindsight.states, tcpstate.best.pair)."""
+    ok = True
+    for rows, col, what in ((table_one, 0, "one pass: causal"),
+                            (table_two, 1, "two passes: hindsight")):
+        for n, row in enumerate(rows, 1):
+            if row[2].replace(" / ", "/") != row[col]:
+                print("FAIL frame %d: %s states %r, but tcpstate.best.pair %r"
+                      % (n, what, row[col], row[2]))
+                ok = False
+                break
+        if ok:
+            print("ok   tcpstate.best.pair is the %s states" % what)
+    return ok
+
+
 FRAME_RE = re.compile(r"^Frame \d+:")
 
 
@@ -143,8 +163,10 @@ def main(argv):
              "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in names:
         fargs += ["-e", f]
-    shown = [i for i, f in enumerate(names) if not f.startswith("tcpstate.hindsight.")]
+    shown = [i for i, f in enumerate(names)
+             if not f.startswith(("tcpstate.hindsight.", "tcpstate.best."))]
     states, hstates = names.index("tcpstate.states"), names.index("tcpstate.hindsight.states")
+    best = names.index("tcpstate.best.pair")
     columns = "gui.column.format:" + ",".join(
         '"%s","%s"' % c for c in [("No.", "%m"), ("Info", "%i")] +
         [(f, "%Cus:" + f) for f in names[2:]])
@@ -169,6 +191,8 @@ def main(argv):
         ok = False
     ok &= check_hindsight([(r[states], r[hstates]) for r in tables[0][1:]],
                           [(r[states], r[hstates]) for r in tables[1][1:]])
+    ok &= check_best([(r[states], r[hstates], r[best]) for r in tables[0][1:]],
+                     [(r[states], r[hstates], r[best]) for r in tables[1][1:]])
     ok &= compare("Info column text", infos[0], infos[1])
 
     print("passed" if ok else "FAILED")

@@ -89,6 +89,22 @@ def causal_may_differ(truth, unknowable_names):
     return name in unknowable_names or truth["crafted"] or "_at_" in name
 
 
+def role_states(values):
+    """Distinct consecutive states of a role, a leading CLOSED dropped unless the only one
+    (as tests/kernel/compare.py reads the plugin's states)."""
+    seq = []
+    for v in values:
+        if not seq or seq[-1] != v:
+            seq.append(v)
+    return seq[1:] if len(seq) > 1 and seq[0] == "CLOSED" else seq
+
+
+def subsequence(seq, of):
+    """Whether seq's items are in of, in the same order."""
+    it = iter(of)
+    return all(s in it for s in seq)
+
+
 def match_steps(frames, steps, kind_tests):
     """Frame numbers of textbook steps (sender, kind, states), found by direction and
     TCP flags only (frames from textbook.read_frames); the client sent the first SYN."""
