@@ -214,7 +214,7 @@ static TCPS__HOT void tcps__coverage(tcps_tracker *t, tcps__conn *c, uint32_t id
 static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
 {
     tcps__conn *c = x->c;
-    tcps__peer *S = x->snd, *R = x->rcv;
+    tcps__peer *R = x->rcv;
     const tcps_segment *s = x->seg;
     int acks = (s->flags & TCPS_ACK) != 0;
     if (s->flags & TCPS_RST)
@@ -237,7 +237,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         R->has_ack_fin_ord = 0;
     }
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
-        !S->syn_covered) {
+        !R->syn_covered) { /* S never acknowledged R's SYN-ACK: it did not get it */
         tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
         if (e && (tcps__flags_of(e) & TCPS_ACK)) {
             tcps__mark_lost(c, e, TCPS__E_SYN_ORD);
@@ -563,7 +563,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
                                                    !(e->bits & TCPS__E_LOST));
         if (rest && rejected)
             tcps__replay_rejected(&x);
-        else if (rest && st.after[i])
+        else if (rest && st.after[i] && !(e->bits & TCPS__E_LOST))
             tcps__replay_defer(&x, &st.pending[i]);
     }
     tcps__replay_due(&st, UINT32_MAX);

@@ -191,9 +191,7 @@ static void tcps__reset(tcps__ctx *x)
     tcps__peer *S = x->snd, *R = x->rcv;
     const tcps_segment *s = x->seg;
     int verdict;
-    if (x->replay) {
-        verdict = x->rst;
-    } else if (R->ended) {
+    if (R->ended) {
         verdict = 1;
     } else if (R->state == TCPS_SYN_SENT) {
         /* 3.10.7.3 first: acceptable only if it acknowledges the SYN. */
@@ -202,6 +200,8 @@ static void tcps__reset(tcps__ctx *x)
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_REFUSED);
     } else if (R->state == TCPS_LISTEN) {
         verdict = 1; /* 3.10.7.2 first: ignored by a listener; S aborted */
+    } else if (x->replay) {
+        verdict = x->rst; /* the window check needs data the replay lacks: pass 1's */
     } else {
         verdict = tcps__rst_check(x);
     }
