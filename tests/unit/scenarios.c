@@ -280,6 +280,55 @@ const scenario scenarios[] = {
           "c FA 1011 5001 0 t=200 FIN_WAIT_1 CLOSE_WAIT +retransmitted_fin;"
           "s A 5001 1012 0 t=201 FIN_WAIT_2 CLOSE_WAIT:c",
      0, 0, TCPS_VANTAGE_CLIENT},
+    /* Receiver acceptance (issue 14), each seen in random kernel cases
+     * (pcaps/random/, tests/kernel/random_test.py). */
+    {"rst_noack_rejects_synack",
+     "3.10.7.1, Linux tcp_v4_send_reset: an RST without ACK, <SEQ=SEG.ACK>, answers a segment"
+     " with no connection: the client had closed in SYN-SENT (3.10.4) and never took the"
+     " SYN-ACK (hindsight); the passive server returns to LISTEN (3.10.7.4 second)",
+     "c S 1000 0 0 SYN_SENT LISTEN h=SYN_SENT/LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED h=CLOSED/SYN_RECEIVED;"
+     "c R 1001 0 0 CLOSED LISTEN +reset_accepted h=CLOSED/LISTEN",
+     0, 0, 0},
+    {"rst_noack_rejects_fin",
+     "3.10.7.1, Linux: a FIN answered by an RST without ACK was not taken: an orphan in"
+     " FIN-WAIT-2 (tcp_fin_timeout) or closed for reading never entered TIME-WAIT (hindsight)",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT;"
+          "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT;"
+          "s FA 5001 1012 0 TIME_WAIT LAST_ACK h=FIN_WAIT_2/LAST_ACK;"
+          "c R 1012 0 0 CLOSED CLOSED +reset_accepted h=CLOSED/CLOSED",
+     0, 0, 0},
+    {"rst_ignored_closes_its_sender",
+     "RFC 5961 3.2: an RST outside the window is ignored by its receiver; its sender, sending"
+     " nothing after, aborted (3.10.5) or had no connection (3.10.7.1): CLOSED in hindsight",
+     OPEN "s R 900000 0 0 ESTABLISHED ESTABLISHED +reset_ignored h=ESTABLISHED/CLOSED;"
+          "c PA 1011 5001 10 ESTABLISHED ESTABLISHED h=ESTABLISHED/CLOSED",
+     0, 0, 0},
+    {"rst_forged_sender_goes_on",
+     "RFC 5961 3: an RST outside the window whose sender goes on sending was not its own"
+     " (forged): its sender stays ESTABLISHED in hindsight too",
+     OPEN "s R 900000 0 0 ESTABLISHED ESTABLISHED +reset_ignored h=ESTABLISHED/ESTABLISHED;"
+          "s PA 5001 1011 10 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED",
+     0, 0, 0},
+    {"fin_above_gap_ack_at_once",
+     "3.10.7.4: a FIN above a sequence gap waits for the gap (eighth), its ACK is taken at once"
+     " (fifth): SYN-RECEIVED -> ESTABLISHED, CLOSE_WAIT only once the gap fills (hindsight)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT h=FIN_WAIT_1/ESTABLISHED;"
+     "s A 5001 1001 0 FIN_WAIT_1 CLOSE_WAIT h=FIN_WAIT_1/ESTABLISHED;"
+     "c PA 1001 5001 10 FIN_WAIT_1 CLOSE_WAIT;"
+     "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT h=FIN_WAIT_2/CLOSE_WAIT",
+     0, 0, 0},
+    {"duplicate_synack_no_lost_ack",
+     "a SYN-ACK the network duplicated (identical, within 1 ms) is no retransmission: the"
+     " client's ACK was not lost (3.10.7.3 needs an RTO to retransmit)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 t=1 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 t=1 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED;"
+     "s SA 5000 1001 0 t=1 ESTABLISHED ESTABLISHED +duplicate h=ESTABLISHED/ESTABLISHED;"
+     "s FA 5001 1001 0 t=2 CLOSE_WAIT FIN_WAIT_1 h=CLOSE_WAIT/FIN_WAIT_1",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
