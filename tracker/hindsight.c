@@ -474,6 +474,17 @@ static int tcps__sends_after(const tcps__item *ents, int n, int i)
     return 0;
 }
 
+/* The receiver takes the segment without its FIN: its ACK only. */
+static void tcps__replay_deliver_ack(tcps__ctx *x)
+{
+    const tcps_segment *seg = x->seg;
+    tcps_segment a = *seg;
+    a.flags &= (uint8_t)~TCPS_FIN;
+    x->seg = &a;
+    tcps__replay_deliver(x);
+    x->seg = seg;
+}
+
 /* The receiver answered the segment with an RST without ACK. A socket
  * still there (synchronized) took its ACK first, as Linux does, then
  * refused its data or FIN (closed for reading, or a timewait socket in
@@ -485,12 +496,7 @@ static void tcps__replay_rejected(tcps__ctx *x)
         tcps__replay_gone(x);
         return;
     }
-    const tcps_segment *seg = x->seg;
-    tcps_segment a = *seg;
-    a.flags &= (uint8_t)~TCPS_FIN;
-    x->seg = &a;
-    tcps__replay_deliver(x);
-    x->seg = seg;
+    tcps__replay_deliver_ack(x);
 }
 
 /* The receiver takes the segment later (*pending); its ACK at once: only
@@ -498,14 +504,8 @@ static void tcps__replay_rejected(tcps__ctx *x)
 static void tcps__replay_defer(tcps__ctx *x, uint8_t *pending)
 {
     *pending = 1;
-    if ((x->seg->flags & (TCPS_FIN | TCPS_ACK)) == (TCPS_FIN | TCPS_ACK)) {
-        const tcps_segment *seg = x->seg;
-        tcps_segment a = *seg;
-        a.flags &= (uint8_t)~TCPS_FIN;
-        x->seg = &a;
-        tcps__replay_deliver(x);
-        x->seg = seg;
-    }
+    if ((x->seg->flags & (TCPS_FIN | TCPS_ACK)) == (TCPS_FIN | TCPS_ACK))
+        tcps__replay_deliver_ack(x);
 }
 
 /* Replays connection c's log into its hindsight timeline h->tl (h: its side
