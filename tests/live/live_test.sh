@@ -11,7 +11,9 @@
 #   - its lines (frame, states, events) are those of tshark -r on the saved file, and
 #     so are those of the live monitor command (-Y "tcpstate.changed == 1") the README shows;
 #   - the client's final state is TIME_WAIT and the server's CLOSED, as the client's
-#     kernel shows (ss lists the socket in TIME-WAIT) after an active close.
+#     kernel shows (ss lists the socket in TIME-WAIT) after an active close;
+#   - each endpoint's live states are the kernel's own state log of the connection
+#     (tracefs sock:inet_sock_set_state, kernel_states.py).
 # Needs root (namespaces), ip, dumpcap, tshark, python3: exit 77 (skipped) otherwise.
 set -eu
 plugin=$1
@@ -29,6 +31,7 @@ cleanup() {
     [ -n "$tpid" ] && kill "$tpid" 2>/dev/null || true
     ip netns del "$cli" 2>/dev/null || true
     ip netns del "$srv" 2>/dev/null || true
+    rmdir "/sys/kernel/tracing/instances/$ns" 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -69,6 +72,8 @@ done
 sleep 1
 
 # The kernel connection: the server answers one request; the client closes first.
+here=$(dirname "$0")
+python3 "$here/kernel_states.py" start "$ns" || { echo "skipped: no tracefs sock:inet_sock_set_state"; exit 77; }
 ip netns exec "$srv" python3 -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -80,12 +85,14 @@ spid=$!
 sleep 1
 ip netns exec "$cli" python3 -c '
 import socket, time
-c = socket.create_connection(("10.199.77.2", 8080), timeout=20)
+c = socket.create_connection(("10.199.77.2", 8080), timeout=20, source_address=("10.199.77.1", 40777))
 c.sendall(b"request\n"); c.recv(100); time.sleep(0.2); c.close(); time.sleep(0.5)
 '
 wait "$spid"
 sleep 1
 kernel=$(ip netns exec "$cli" ss -Htan state time-wait dst 10.199.77.2)
+tw=0
+echo "$kernel" | grep -q '10.199.77.2:8080' && tw=1
 kill -INT "$dpid"
 wait "$dpid" 2>/dev/null || true
 dpid=
@@ -114,4 +121,6 @@ last=$(grep '/' "$tmp/live.txt" | tail -n 1 | cut -f2)
 check $([ "$last" = "TIME_WAIT/CLOSED" ]; echo $?) "final states $last: client TIME_WAIT, server CLOSED"
 check $(echo "$kernel" | grep -q '10.199.77.2:8080'; echo $?) \
     "the client's kernel has the socket in TIME-WAIT (ss: ${kernel:-none})"
+python3 "$here/kernel_states.py" stop "$ns" 10.199.77.1:40777 10.199.77.2:8080 "$tw" "$tmp/live.txt"
+check $? "live states = the kernel's state log, both endpoints"
 [ $fails = 0 ] && echo passed || { echo "FAILED ($fails)"; cat "$tmp/live.txt"; exit 1; }
