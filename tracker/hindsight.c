@@ -249,7 +249,8 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
 /* S's RST without ACK, sequence seq, answers the latest segment of endpoint
  * rw that acknowledged seq (Linux, as 3.10.7.1: <SEQ=SEG.ACK><CTL=RST>): S
  * had no connection when it came, and took nothing from it. The answered
- * segment is marked if it is logged: rw's latest, nothing sent after it. */
+ * segment is marked if it is logged: rw's latest but for RSTs, nothing but
+ * an RST sent after it. */
 static void tcps__reject(tcps_tracker *t, tcps__conn *c, int rw, uint32_t seq)
 {
     const tcps__peer *R = &c->p[rw];
@@ -258,10 +259,12 @@ static void tcps__reject(tcps_tracker *t, tcps__conn *c, int rw, uint32_t seq)
         if ((e->bits & TCPS__E_SERVER) != (rw ? TCPS__E_SERVER : 0))
             continue;
         uint8_t f = tcps__flags_of(e);
+        if (f & TCPS_RST)
+            continue; /* nothing answers an RST */
         uint32_t len = (e->dprev_hi & TCPS__E_WIDE) ? tcps__slot_at(t, i - 2)->w.len : e->fl >> 20;
         uint32_t end = e->seq + len + ((f & TCPS_SYN) ? 1u : 0u) + ((f & TCPS_FIN) ? 1u : 0u);
-        if (!(f & TCPS_RST) && (f & TCPS_ACK) && e->ack == seq && R->has_nxt &&
-            end == R->snd_nxt) {
+        if ((f & TCPS_ACK) && e->ack == seq && R->has_nxt &&
+            TCPS__SEQ_GEQ(end, R->snd_nxt)) {
             e->bits |= TCPS__E_REJECTED;
             c->hs_differs = 1;
         }
