@@ -189,14 +189,15 @@ xdotool windowclose "$stats" 2>/dev/null || xdotool key --window "$stats" Escape
 sleep 1
 echo "ok   GUI opened the capture with the TCP State profile; statistics window opened"
 
-# Statistics > Flow Graph: the 17th entry of the Statistics menu in Wireshark 4.0
+# Statistics > Flow Graph: the 18th entry of the Statistics menu in Wireshark 4.0
 # (Capture File Properties ... Service Response Time, DHCP (BOOTP) Statistics, NetPerfMeter
-# Statistics, ONC-RPC Programs, 29West, ANCP, BACnet, Collectd, DNS, Flow Graph).
+# Statistics, ONC-RPC Programs, TCP State Connections (this plugin's connection table,
+# sorted among them), 29West, ANCP, BACnet, Collectd, DNS, Flow Graph).
 xdotool mousemove 300 273 click 1   # focus the main window (frame 10 stays selected)
 sleep 0.5
 xdotool key alt+s
 sleep 1
-for _ in $(seq 1 16); do xdotool key Down; done
+for _ in $(seq 1 17); do xdotool key Down; done
 sleep 0.5
 xdotool key Return
 flow=$(wait_window ' Flow · ' 40)
