@@ -19,6 +19,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "pcaps", "gen"))
+from derive import collapse  # noqa: E402  (the truth derivation's own)
 from tracing import TRACEFS, Tracer, tracefs_ready  # noqa: E402
 
 
@@ -26,14 +27,6 @@ def tracer(name):
     t = Tracer()
     t.dir = os.path.join(TRACEFS, "instances", name)
     return t
-
-
-def collapse(seq):
-    out = []
-    for s in seq:
-        if not out or out[-1] != s:
-            out.append(s)
-    return out
 
 
 def kernel_seq(events, local, remote, tw):
