@@ -29,9 +29,19 @@ shift 2
 
 tshark=${TSHARK:-tshark}
 tshark=$(command -v "$tshark") || die "tshark not found"
-version=$("$tshark" --version 2>/dev/null | head -n 1 |
-    sed -n -E 's/^TShark \(Wireshark\) ([0-9]+)\.([0-9]+)\..*/\1.\2/p')
-[ -n "$version" ] || die "cannot read the tshark version"
+# The version names the plugin folder. "tshark --version" costs half a tshark run, so
+# it is asked once per tshark binary and kept beside the load stamps (below).
+stamps=${TMPDIR:-/tmp}/tshark-plugin.checked
+tshark_key=$(cksum <"$tshark" | tr ' ' '-')
+version=$(cat "$stamps/version-$tshark_key" 2>/dev/null) || version=
+if [ -z "$version" ]; then
+    version=$("$tshark" --version 2>/dev/null | head -n 1 |
+        sed -n -E 's/^TShark \(Wireshark\) ([0-9]+)\.([0-9]+)\..*/\1.\2/p')
+    [ -n "$version" ] || die "cannot read the tshark version"
+    mkdir -p "$stamps" 2>/dev/null &&
+        printf '%s\n' "$version" >"$stamps/version-$tshark_key.$$" 2>/dev/null &&
+        mv -f "$stamps/version-$tshark_key.$$" "$stamps/version-$tshark_key" 2>/dev/null || true
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tshark-plugin.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -91,8 +101,7 @@ run_tshark() {
 
 # Loaded, and from our folder (not a copy installed elsewhere). Checked once per plugin
 # file and tshark: a stamp named by both (the .so's checksum) is left when it loaded.
-stamps=${TMPDIR:-/tmp}/tshark-plugin.checked
-key=$(cat "$plugin" "$tshark" | cksum | tr ' ' '-')-$(id -u)
+key=$(cksum <"$plugin" | tr ' ' '-')-$tshark_key-$(id -u)
 if [ ! -e "$stamps/$key" ]; then
     if ! run_tshark -G plugins >"$tmp/plugins.txt" 2>"$tmp/plugins.err" ||
         ! grep '^tcpstate\.so[[:space:]]' "$tmp/plugins.txt" | grep -qF "$plugdir/tcpstate.so"; then
