@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random kernel scenarios: the differential test of tcpstate against Linux.
 
-    sudo python3 pcaps/gen/randomgen.py --seed=N [--cases=K] [--out=DIR] [--keep-tmp]
+    sudo python3 pcaps/gen/randomgen.py --seed=N [--cases=K] [--out=DIR] [--keep-tmp] [--print]
 
 Case i of a batch (seed N + i) is one capture of several connections between the
 client and server namespaces (gen.py's machinery: netns.py, tracing.py, derive.py),
@@ -216,6 +216,10 @@ def case(seed):
 
 
 def main(argv):
+    known = ("--seed=", "--cases=", "--out=", "--print", "--keep-tmp")
+    if any(a in ("-h", "--help") or not a.startswith(known) for a in argv):
+        print(__doc__.strip())
+        return 0 if any(a in ("-h", "--help") for a in argv) else 2
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     seed, cases = int(opts.get("seed", "1")), int(opts.get("cases", "1"))
     if "--print" in argv:
