@@ -151,5 +151,27 @@ class CompareTest(unittest.TestCase):
                                                 t["notes"]), f.read(), fn)
 
 
+class ForcedPathTest(unittest.TestCase):
+    """A frame's change that is not one arc of RFC 9293 figure 5 is read as the
+    diagram's one shortest path, and only when there is one."""
+
+    def test_paths(self):
+        sys.path.insert(0, HERE)
+        import compare
+        for a, b, want in [
+                ("SYN_RECEIVED", "CLOSE_WAIT", ["ESTABLISHED"]),  # ACK then FIN (3.10.7.4)
+                ("ESTABLISHED", "LAST_ACK", ["CLOSE_WAIT"]),
+                ("ESTABLISHED", "CLOSING", ["FIN_WAIT_1"]),
+                ("FIN_WAIT_1", "TIME_WAIT", []),        # by FIN_WAIT_2 or by CLOSING
+                ("LISTEN", "ESTABLISHED", []),          # by SYN_RECEIVED or by SYN_SENT
+                ("ESTABLISHED", "CLOSE_WAIT", []),      # one arc
+                ("CLOSE_WAIT", "CLOSED", [])]:          # a reset
+            self.assertEqual(compare.forced_path(a, b), want, (a, b))
+        self.assertEqual(compare.distinct(["CLOSED", "LISTEN", "SYN_RECEIVED", "CLOSE_WAIT",
+                                           "LAST_ACK", "CLOSED"]),
+                         ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
+                          "CLOSED"])
+
+
 if __name__ == "__main__":
     unittest.main()
