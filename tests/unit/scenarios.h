@@ -43,6 +43,7 @@ typedef struct step {
     int exp_conn;   /* 0 = no check */
     int exp_sender; /* -1 = no check */
     int exp_hs[2];  /* hindsight after-states, -1 = no check */
+    int exp_hsb[2]; /* hindsight states just before it, -1 = no check */
 } step;
 
 /* Parses a scenario into steps; returns the count, or -1 with a message in err. */

@@ -81,7 +81,8 @@ static int run_scenario(const scenario *sc)
         check_step(ctx, &steps[i], tracked, &r);
     }
     for (int i = 0; i < n; i++) { /* hindsight, once everything was fed */
-        if (steps[i].exp_hs[0] < 0 && steps[i].exp_hs[1] < 0)
+        if (steps[i].exp_hs[0] < 0 && steps[i].exp_hs[1] < 0 && steps[i].exp_hsb[0] < 0 &&
+            steps[i].exp_hsb[1] < 0)
             continue;
         uint8_t hb[2], ha[2];
         char ctx[160];
@@ -89,12 +90,17 @@ static int run_scenario(const scenario *sc)
         uint32_t id = ids[i];
         int known = tcps_hindsight(t, id, steps[i].seg.frame, hb, ha);
         CHECK_INT(ctx, "known", known == 1 || known == 2, 1);
-        if (known == 2) /* no evidence: the causal record */
+        if (known == 2) { /* no evidence: the causal record */
+            memcpy(hb, recs[i].before, 2);
             memcpy(ha, recs[i].after, 2);
-        if (steps[i].exp_hs[0] >= 0)
-            CHECK_STATE(ctx, "client state", ha[0], steps[i].exp_hs[0]);
-        if (steps[i].exp_hs[1] >= 0)
-            CHECK_STATE(ctx, "server state", ha[1], steps[i].exp_hs[1]);
+        }
+        for (int k = 0; k < 2; k++) {
+            if (steps[i].exp_hs[k] >= 0)
+                CHECK_STATE(ctx, k ? "server state" : "client state", ha[k], steps[i].exp_hs[k]);
+            if (steps[i].exp_hsb[k] >= 0)
+                CHECK_STATE(ctx, k ? "server state before" : "client state before", hb[k],
+                            steps[i].exp_hsb[k]);
+        }
     }
     tcps_free(t);
     return check_failures != before;
