@@ -207,6 +207,22 @@ static TCPS__HOT void tcps__coverage(tcps_tracker *t, tcps__conn *c, uint32_t id
     }
 }
 
+/* The sender (index sw) sends its FIN again and its peer has acknowledged
+ * no copy of it yet: the copy logged never arrived (as a SYN retried, below),
+ * this one is the FIN that counts, delivered once the peer's segments no
+ * longer say it had not arrived (3.10.7.4: a FIN is processed once). */
+static void tcps__fin_again(tcps_tracker *t, tcps__ctx *x, int sw)
+{
+    tcps__conn *c = x->c;
+    tcps__peer *S = x->snd;
+    if (!(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) || !S->has_fin_ord ||
+        S->fin_covered)
+        return;
+    tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_FIN_ORD), TCPS__E_FIN_ORD);
+    tcps__set_after(t, c, x->id, sw, TCPS__AFTER_FIN, 0);
+    S->has_fin_ord = 0; /* tcps__log() marks this copy */
+}
+
 /* What the sender's segment shows about the receipt of the peer's earlier
  * SYN and FIN (not covered by its ACK yet: not received when it sent this),
  * and about the peer's ACKs (a retransmitted SYN-ACK or FIN, or a SYN retried
@@ -236,6 +252,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_FIN_ORD), TCPS__E_ACK_FIN_ORD);
         R->has_ack_fin_ord = 0;
     }
+    tcps__fin_again(t, x, !rw);
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
         !R->syn_covered) { /* S never acknowledged R's SYN-ACK: it did not get it */
         tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
@@ -467,14 +484,35 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
     }
 }
 
-/* Entry i's sender has a later entry that is no RST. */
-static int tcps__sends_after(const tcps__item *ents, int n, int i)
+/* Endpoint who (1: the server) has an entry after entry i that is no RST. */
+static int tcps__sends_after(const tcps__item *ents, int n, int i, int who)
 {
     for (int j = i + 1; j < n; j++)
-        if (!(ents[j].flags & TCPS_RST) &&
-            ((ents[j].bits ^ ents[i].bits) & TCPS__E_SERVER) == 0)
+        if (!(ents[j].flags & TCPS_RST) && !(ents[j].bits & TCPS__E_SERVER) == !who)
             return 1;
     return 0;
+}
+
+/* Entry i is an RST; its sender's FIN, still in flight (pending), comes
+ * before it in the sender's sequence space or not. The receiver checks an RST
+ * against what it received in order (3.10.7.4 first, RFC 5961 3.2): an RST
+ * above the FIN is taken only after the FIN, so the FIN arrives first; an RST
+ * at or below the FIN's sequence number that closes a receiver which sends
+ * nothing after it shows the FIN never arrived (after it, that RST would
+ * have been below the window). */
+static void tcps__replay_fin_vs_rst(tcps__replay_state *st, int i)
+{
+    const tcps__item *r = &st->ents[i];
+    for (int j = 0; j < i; j++) {
+        const tcps__item *f = &st->ents[j];
+        if (!st->pending[j] || !(f->flags & TCPS_FIN) ||
+            ((f->bits ^ r->bits) & TCPS__E_SERVER) != 0)
+            continue;
+        if (TCPS__SEQ_GT(r->seq, f->seq + f->len))
+            st->after[j] = r->frame - 1; /* delivered just before the RST */
+        else if (!tcps__sends_after(st->ents, st->n, i, !(r->bits & TCPS__E_SERVER)))
+            st->pending[j] = 0;
+    }
 }
 
 /* The receiver takes the segment without its FIN: its ACK only. */
@@ -548,6 +586,8 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
         const tcps__item *e = &ents[i];
         tcps_segment seg;
         tcps__ctx x;
+        if (e->flags & TCPS_RST)
+            tcps__replay_fin_vs_rst(&st, i);
         tcps__replay_due(&st, e->frame);
         tcps__entry_seg(t, c, e, &seg);
         tcps__replay_ctx(&x, &r, e, &seg);
@@ -561,7 +601,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
         }
         int rejected = !(e->flags & TCPS_RST) && (e->bits & TCPS__E_RST) == TCPS__E_REJECTED;
         if (e->flags & TCPS_RST)
-            x.rst_own = !tcps__sends_after(ents, st.n, i);
+            x.rst_own = !tcps__sends_after(ents, st.n, i, (e->bits & TCPS__E_SERVER) != 0);
         int rest = tcps__replay_segment(t, &x, !st.after[i] && !rejected &&
                                                    !(e->bits & TCPS__E_LOST));
         if (rest && rejected)

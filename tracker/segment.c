@@ -302,7 +302,11 @@ static TCPS__HOT void tcps__deliver(tcps__ctx *x)
         R->pend_fin_acks = (uint8_t)tcps__acks_fin(R, s);
         return;
     }
-    if ((f & TCPS_FIN) && S->has_fin && (x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) == 0) {
+    /* A retransmitted FIN is taken only in a replay where the first copy was
+     * lost (tcps__fin_again()): the receiver then has no FIN of the sender. */
+    int fin_new = !(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) ||
+                  (x->replay && !TCPS__HAVE_FIN(R->state));
+    if ((f & TCPS_FIN) && S->has_fin && fin_new) {
         if (R->state == TCPS_FIN_WAIT_1 && !tcps__acks_fin(R, s))
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_CLOSE);
         if (!TCPS__SYNCHRONIZED(R->state))

@@ -43,6 +43,10 @@
 #define TCPS__SYNCHRONIZED(s) ((s) >= TCPS_SYN_RECEIVED)
 /* ESTABLISHED or later: the handshake is complete for this end. */
 #define TCPS__HAVE_ESTABLISHED(s) ((s) >= TCPS_ESTABLISHED)
+/* States entered by receiving the peer's FIN. */
+#define TCPS__HAVE_FIN(s)                                                              \
+    ((s) == TCPS_CLOSE_WAIT || (s) == TCPS_CLOSING || (s) == TCPS_LAST_ACK ||          \
+     (s) == TCPS_TIME_WAIT)
 
 /* tcps_state_rank() for a valid state (names.c). */
 int tcps__rank(unsigned s, int ended);

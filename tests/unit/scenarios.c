@@ -329,6 +329,43 @@ const scenario scenarios[] = {
      "s SA 5000 1001 0 t=1 ESTABLISHED ESTABLISHED +duplicate h=ESTABLISHED/ESTABLISHED;"
      "s FA 5001 1001 0 t=2 CLOSE_WAIT FIN_WAIT_1 h=CLOSE_WAIT/FIN_WAIT_1",
      0, 0, 0},
+    {"fin_retransmitted_first_lost",
+     "3.10.7.4: FINs crossed, the client's first FIN lost: the server, whose own FIN was"
+     " acknowledged first, goes FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT on the retransmission"
+     " (its FIN answers without covering it, and nothing of it is acknowledged before the"
+     " retransmission: the first copy never arrived; Linux, random case 2091)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED;"
+     "c FA 1001 5001 0 t=10 FIN_WAIT_1 CLOSE_WAIT h=FIN_WAIT_1/ESTABLISHED;"
+     "s FA 5001 1001 0 t=11 CLOSING CLOSING h=CLOSING/FIN_WAIT_1;"
+     "c A 1002 5002 0 t=12 CLOSING TIME_WAIT h=CLOSING/FIN_WAIT_2;"
+     "c FA 1001 5002 0 t=210 CLOSING TIME_WAIT h=CLOSING/TIME_WAIT;"
+     "s A 5002 1002 0 t=211 TIME_WAIT TIME_WAIT h=TIME_WAIT/TIME_WAIT",
+     0, 0, 0},
+    {"rst_above_fin_arrives_after_it",
+     "3.10.7.4 first (RFC 5961 3.2): an RST is taken only at the next expected sequence number,"
+     " so an RST above its sender's FIN in flight comes after that FIN: CLOSE_WAIT, then CLOSED,"
+     " though the receiver's segment sent meanwhile does not cover the FIN (Linux, random case"
+     " 2031)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED;"
+     "s FA 5001 1001 0 t=5 CLOSE_WAIT FIN_WAIT_1;"
+     "s RA 5002 1001 0 t=5 CLOSED CLOSED hb=CLOSE_WAIT/FIN_WAIT_1 h=CLOSED/CLOSED;"
+     "c PA 1001 5001 100 t=6 CLOSED CLOSED",
+     0, 0, 0},
+    {"rst_at_fin_fin_never_arrived",
+     "3.10.7.4 first: an RST at its sender's FIN's own sequence number closes the receiver only"
+     " if that FIN never arrived (after it, the RST is below the window); the receiver sends"
+     " nothing after it: ESTABLISHED -> CLOSED, never CLOSE_WAIT (Linux, random case 2034)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED;"
+     "s FA 5001 1001 0 t=5 CLOSE_WAIT FIN_WAIT_1;"
+     "c PA 1001 5001 1 t=6 CLOSE_WAIT FIN_WAIT_1 h=ESTABLISHED/FIN_WAIT_1;"
+     "s R 5001 0 0 t=6 CLOSED CLOSED h=CLOSED/CLOSED hb=ESTABLISHED/FIN_WAIT_1",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
@@ -413,19 +450,25 @@ static int parse_options(char **tok, int i, int n, tcps_segment *s)
     return i;
 }
 
-/* One token after the expected states: h=CLIENT/SERVER, #N, @c or @s, +event, -event. */
+/* CLIENT/SERVER hindsight states of an h= or hb= token into exp[2]. */
+static int parse_pair(char *v, int exp[2])
+{
+    char *slash = strchr(v, '/');
+    int c2 = -1;
+    if (!slash || parse_expect(slash + 1, &exp[1], &c2) < 0)
+        return -1;
+    *slash = 0;
+    return parse_expect(v, &exp[0], &c2);
+}
+
+/* One token after the expected states: h=CLIENT/SERVER (hindsight after the
+ * segment), hb=CLIENT/SERVER (just before it), #N, @c or @s, +event, -event. */
 static int parse_annotation(char *tok, int idx, step *st, char *err, size_t errlen)
 {
     char k = tok[0];
-    if (strncmp(tok, "h=", 2) == 0) {
-        char *slash = strchr(tok, '/');
-        int c2 = -1;
-        if (!slash || parse_expect(slash + 1, &st->exp_hs[1], &c2) < 0) {
-            snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok);
-            return -1;
-        }
-        *slash = 0;
-        if (parse_expect(tok + 2, &st->exp_hs[0], &c2) < 0) {
+    if (strncmp(tok, "h=", 2) == 0 || strncmp(tok, "hb=", 3) == 0) {
+        int before = tok[1] == 'b';
+        if (parse_pair(tok + (before ? 3 : 2), before ? st->exp_hsb : st->exp_hs) < 0) {
             snprintf(err, errlen, "step %d: bad hindsight %s", idx + 1, tok);
             return -1;
         }
@@ -487,7 +530,7 @@ static int parse_line(char *line, int idx, step *st, char *err, size_t errlen)
         return -1;
     }
     st->exp_sender = -1;
-    st->exp_hs[0] = st->exp_hs[1] = -1;
+    st->exp_hs[0] = st->exp_hs[1] = st->exp_hsb[0] = st->exp_hsb[1] = -1;
     for (i += 2; i < n; i++)
         if (parse_annotation(tok[i], idx, st, err, errlen) < 0)
             return -1;
