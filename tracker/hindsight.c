@@ -480,7 +480,10 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
         x.tl = st->x;
         x.at = best_after;
         x.pos = 2;
-        tcps__replay_deliver(&x);
+        if (seg.flags & TCPS_RST)
+            tcps__replay_segment(st->t, &x, 1); /* the receiver's side of an RST */
+        else
+            tcps__replay_deliver(&x);
     }
 }
 
@@ -491,6 +494,19 @@ static int tcps__sends_after(const tcps__item *ents, int n, int i, int who)
         if (!(ents[j].flags & TCPS_RST) && !(ents[j].bits & TCPS__E_SERVER) == !who)
             return 1;
     return 0;
+}
+
+/* Entry i, when an RST its receiver accepted: the receiver's segments
+ * logged after it (no RST) were sent before it arrived, so it arrived after
+ * the last of them (the segments crossed); otherwise after (unchanged). */
+static uint32_t tcps__rst_after(const tcps__item *ents, int n, int i, uint32_t after)
+{
+    if (!(ents[i].flags & TCPS_RST) || (ents[i].bits & TCPS__E_RST) != (2 << TCPS__E_RST_SHIFT))
+        return after;
+    for (int j = n - 1; j > i; j--)
+        if (!(ents[j].flags & TCPS_RST) && ((ents[j].bits ^ ents[i].bits) & TCPS__E_SERVER))
+            return ents[j].frame;
+    return after;
 }
 
 /* Entry i is an RST; its sender's FIN, still in flight (pending), comes
@@ -565,7 +581,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     st.ents = ents;
     st.n = tcps__log_list(t, c, ents);
     for (int i = 0; i < st.n; i++)
-        st.after[i] = tcps__after(t, c, idx, &ents[i]);
+        st.after[i] = tcps__rst_after(ents, st.n, i, tcps__after(t, c, idx, &ents[i]));
     r.family = c->family;
     r.zone = c->zone;
     memcpy(r.a, c->a, sizeof(r.a));
@@ -602,6 +618,11 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
         int rejected = !(e->flags & TCPS_RST) && (e->bits & TCPS__E_RST) == TCPS__E_REJECTED;
         if (e->flags & TCPS_RST)
             x.rst_own = !tcps__sends_after(ents, st.n, i, (e->bits & TCPS__E_SERVER) != 0);
+        if ((e->flags & TCPS_RST) && st.after[i]) {
+            x.rst = -1; /* arrives later (tcps__rst_after()): its sender's side now */
+            x.rst_own = 1;
+            st.pending[i] = 1;
+        }
         int rest = tcps__replay_segment(t, &x, !st.after[i] && !rejected &&
                                                    !(e->bits & TCPS__E_LOST));
         if (rest && rejected)

@@ -596,7 +596,8 @@ int tcps__replay_segment(const tcps_tracker *t, tcps__ctx *x, int deliver)
 {
     int rest = 0;
     tcps__between(t, x);
-    x->pos = 1;
+    if (x->pos != 2) /* 2: a segment delivered late, after its frame */
+        x->pos = 1;
     if (tcps__bad_flags(x->seg->flags))
         return 0;
     if (tcps__send(x)) {

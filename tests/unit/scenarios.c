@@ -366,6 +366,21 @@ const scenario scenarios[] = {
      "c PA 1001 5001 1 t=6 CLOSE_WAIT FIN_WAIT_1 h=ESTABLISHED/FIN_WAIT_1;"
      "s R 5001 0 0 t=6 CLOSED CLOSED h=CLOSED/CLOSED hb=ESTABLISHED/FIN_WAIT_1",
      0, 0, 0},
+    {"rst_crossing_receiver_sends",
+     "3.10.7.4 first: an endpoint that goes on sending after an RST it would accept had not"
+     " received it: the RST crossed its segments and arrived after the last of them (here its"
+     " FIN: CLOSE_WAIT -> LAST_ACK -> CLOSED; Linux, random case 2082)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED;"
+     "c FA 1001 5001 0 t=5 FIN_WAIT_1 CLOSE_WAIT;"
+     "s A 5001 1002 0 t=6 FIN_WAIT_2 CLOSE_WAIT;"
+     "s PA 5001 1002 100 t=7 FIN_WAIT_2 CLOSE_WAIT;"
+     "c R 1002 0 0 t=7 CLOSED CLOSED h=CLOSED/CLOSE_WAIT;"
+     "s PA 5101 1002 100 t=7 CLOSED CLOSED h=CLOSED/CLOSE_WAIT;"
+     "s FA 5201 1002 0 t=7 CLOSED CLOSED h=CLOSED/LAST_ACK;"
+     "c R 1002 0 0 t=7 CLOSED CLOSED h=CLOSED/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
