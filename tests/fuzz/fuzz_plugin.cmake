@@ -1,0 +1,47 @@
+# The plugin's fuzz target (fuzz_plugin*.c); included by CMakeLists.txt when the plugin
+# is built against Wireshark 4.0 with sanitizers on. The plugin's own sources are compiled
+# into the program (not the .so): the sanitizers see them, and no plugin folder is read.
+
+get_target_property(tcps_fp_plugin_rel tcpstate SOURCES)
+set(TCPS_FP_PLUGIN_SRC "")
+foreach(f ${tcps_fp_plugin_rel})
+  list(APPEND TCPS_FP_PLUGIN_SRC "${PROJECT_SOURCE_DIR}/plugin/${f}")
+endforeach()
+set(TCPS_FP_SRC "${CMAKE_CURRENT_SOURCE_DIR}/fuzz_plugin.c"
+  "${CMAKE_CURRENT_SOURCE_DIR}/fuzz_plugin_epan.c" "${CMAKE_CURRENT_SOURCE_DIR}/fuzz_plugin_check.c"
+  "${CMAKE_CURRENT_SOURCE_DIR}/../unit/invariants.c")
+set(TCPS_FP_SEEDS "${CMAKE_CURRENT_BINARY_DIR}/plugin-seeds")
+set(TCPS_FP_REGRESS "${CMAKE_CURRENT_SOURCE_DIR}/regress-plugin")
+get_filename_component(tcps_fp_default_corpus "${PROJECT_SOURCE_DIR}/../shared/corpus" ABSOLUTE)
+set(TCPS_CORPUS_DIR "${tcps_fp_default_corpus}" CACHE PATH
+  "Third-party captures swept by robust.sweep.corpus (skipped when the folder is absent)")
+set(TCPS_FUZZ_PLUGIN_SECONDS 60 CACHE STRING
+  "How long the fuzz.plugin.libfuzzer test fuzzes, in seconds")
+set(tcps_fp_san -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+
+add_executable(fuzz_plugin_replay replay_main.c ${TCPS_FP_SRC} ${TCPS_FP_PLUGIN_SRC})
+target_include_directories(fuzz_plugin_replay PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/../unit"
+  "${PROJECT_SOURCE_DIR}/plugin")
+target_compile_definitions(fuzz_plugin_replay PRIVATE FUZZ_REPLAY_NO_SEGMENTS)
+target_link_libraries(fuzz_plugin_replay PRIVATE epan wiretap wsutil tcpstate_tracker_san)
+target_compile_options(fuzz_plugin_replay PRIVATE ${TCPS_WARNINGS} ${tcps_fp_san})
+target_link_options(fuzz_plugin_replay PRIVATE -fsanitize=address,undefined)
+
+# Seeds: every bundled capture (pcaps/random/ included) and the third-party corpus when
+# present, written at test time.
+set(tcps_fp_sources "${TCPS_FUZZ_PCAPS}")
+if(EXISTS "${TCPS_CORPUS_DIR}")
+  list(APPEND tcps_fp_sources "${TCPS_CORPUS_DIR}")
+endif()
+add_test(NAME fuzz.plugin.seeds
+  COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/pcap2frames.py"
+    "${TCPS_FP_SEEDS}" ${tcps_fp_sources})
+set_tests_properties(fuzz.plugin.seeds PROPERTIES FIXTURES_SETUP tcps_fp_seeds LABELS fuzz)
+
+# Wireshark leaks at exit by design: leaks are not checked here (tests/robust/oom_* do).
+set(tcps_fp_env "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" "WIRESHARK_EXTCAP_DIR=/nonexistent")
+add_test(NAME fuzz.plugin.replay
+  COMMAND fuzz_plugin_replay "${TCPS_FP_REGRESS}" "${TCPS_FP_SEEDS}")
+set_tests_properties(fuzz.plugin.replay PROPERTIES FIXTURES_REQUIRED tcps_fp_seeds
+  LABELS "fuzz;asan" ENVIRONMENT "${tcps_fp_env}" TIMEOUT 300)
