@@ -45,3 +45,43 @@ add_test(NAME fuzz.plugin.replay
   COMMAND fuzz_plugin_replay "${TCPS_FP_REGRESS}" "${TCPS_FP_SEEDS}")
 set_tests_properties(fuzz.plugin.replay PROPERTIES FIXTURES_REQUIRED tcps_fp_seeds
   LABELS "fuzz;asan" ENVIRONMENT "${tcps_fp_env}" TIMEOUT 300)
+
+# libFuzzer (clang; TCPS_CAN_FUZZ from CMakeLists.txt), compiled by a custom command as
+# fuzz_tracker is, with libwireshark's flags from pkg-config.
+find_package(PkgConfig QUIET)
+if(TCPS_CAN_FUZZ AND PKG_CONFIG_FOUND)
+  pkg_check_modules(TCPS_WS_PC QUIET wireshark)
+endif()
+if(TCPS_CAN_FUZZ AND TCPS_WS_PC_FOUND)
+  message(STATUS "libFuzzer found (${TCPS_CLANG}): fuzz.plugin.libfuzzer test added")
+  set(fp_bin "${CMAKE_CURRENT_BINARY_DIR}/fuzz_plugin")
+  set(fp_inc "")
+  foreach(d ${TCPS_WS_PC_INCLUDE_DIRS})
+    list(APPEND fp_inc -I "${d}")
+  endforeach()
+  add_custom_command(OUTPUT "${fp_bin}"
+    COMMAND "${TCPS_CLANG}" -std=c11 -g -O1 ${TCPS_WARNINGS} -Wno-unused-command-line-argument
+      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+      ${fp_inc} -I "${PROJECT_SOURCE_DIR}/plugin" -I "${TCPS_TRACKER_DIR}"
+      -I "${CMAKE_CURRENT_SOURCE_DIR}/../unit"
+      ${TCPS_FP_SRC} ${TCPS_FP_PLUGIN_SRC} ${TCPS_TRACKER_SOURCES}
+      ${TCPS_WS_PC_LDFLAGS} -lwiretap -o "${fp_bin}"
+    DEPENDS ${TCPS_FP_SRC} ${TCPS_FP_PLUGIN_SRC} ${TCPS_TRACKER_SOURCES}
+      "${CMAKE_CURRENT_SOURCE_DIR}/fuzz_plugin.h"
+    COMMENT "Building the libFuzzer target fuzz_plugin with ${TCPS_CLANG}"
+    VERBATIM)
+  add_custom_target(fuzz_plugin ALL DEPENDS "${fp_bin}")
+  add_test(NAME fuzz.plugin.libfuzzer
+    COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/run_fuzz.sh" "${fp_bin}" "${TCPS_FUZZ_PLUGIN_SECONDS}"
+      "${CMAKE_CURRENT_BINARY_DIR}/plugin-work" "${TCPS_FP_REGRESS}" "${TCPS_FP_SEEDS}")
+  math(EXPR fp_timeout "${TCPS_FUZZ_PLUGIN_SECONDS} + 300")
+  set_tests_properties(fuzz.plugin.libfuzzer PROPERTIES FIXTURES_REQUIRED tcps_fp_seeds
+    LABELS "fuzz;slow" TIMEOUT ${fp_timeout}
+    ENVIRONMENT "${tcps_fp_env};TCPS_FUZZ_MAX_LEN=16384")
+endif()
+
+# For ../robust/ (robust.oom.plugin), a sibling folder: through the parent's scope.
+set(TCPS_FP_SRC "${TCPS_FP_SRC}" PARENT_SCOPE)
+set(TCPS_FP_PLUGIN_SRC "${TCPS_FP_PLUGIN_SRC}" PARENT_SCOPE)
+set(TCPS_FP_SEEDS "${TCPS_FP_SEEDS}" PARENT_SCOPE)
+set(tcps_fp_env "${tcps_fp_env}" PARENT_SCOPE)

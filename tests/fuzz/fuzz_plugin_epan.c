@@ -64,6 +64,7 @@ static const nstime_t *get_frame_ts(struct packet_provider_data *p, guint32 fram
     return &g_array_index(p->frames, frame_data, frame_num - 1).abs_ts;
 }
 
+static void failure(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
 static void failure(const char *fmt, va_list ap) {
     fprintf(stderr, "fuzz_plugin: ");
     vfprintf(stderr, fmt, ap);
@@ -241,8 +242,9 @@ static void draw_taps(void) {
     text = stats_tree_format_as_str(stats, ST_FORMAT_PLAIN, stats_tree_get_default_sort_col(stats),
                                     stats_tree_is_default_sort_DESC(stats));
     g_string_free(text, TRUE);
-    sequence_analysis_get_nodes(flow);
-    if (null_out != NULL)
+    /* Wireshark 4.0 draws a graph of many nodes with GLib criticals of its own
+     * (g_string_erase, also with -z flow,tcp,standard): the text of small ones only. */
+    if (sequence_analysis_get_nodes(flow) <= 10 && null_out != NULL)
         sequence_analysis_dump_to_file(null_out, flow, 0);
 }
 
