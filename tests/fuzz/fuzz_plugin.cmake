@@ -27,15 +27,13 @@ target_link_libraries(fuzz_plugin_replay PRIVATE epan wiretap wsutil tcpstate_tr
 target_compile_options(fuzz_plugin_replay PRIVATE ${TCPS_WARNINGS} ${tcps_fp_san})
 target_link_options(fuzz_plugin_replay PRIVATE -fsanitize=address,undefined)
 
-# Seeds: every bundled capture (pcaps/random/ included) and the third-party corpus when
-# present, written at test time.
-set(tcps_fp_sources "${TCPS_FUZZ_PCAPS}")
-if(EXISTS "${TCPS_CORPUS_DIR}")
-  list(APPEND tcps_fp_sources "${TCPS_CORPUS_DIR}")
-endif()
+# Seeds, written at test time: one per bundled capture (pcaps/random/ included) for the
+# replay in ctest; up to three per capture of the third-party corpus, when present, for
+# the slow corpus replay and libFuzzer.
+set(TCPS_FP_CORPUS_SEEDS "${CMAKE_CURRENT_BINARY_DIR}/plugin-seeds-corpus")
 add_test(NAME fuzz.plugin.seeds
-  COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/pcap2frames.py"
-    "${TCPS_FP_SEEDS}" ${tcps_fp_sources})
+  COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/pcap2frames.py" --windows=1
+    "${TCPS_FP_SEEDS}" "${TCPS_FUZZ_PCAPS}")
 set_tests_properties(fuzz.plugin.seeds PROPERTIES FIXTURES_SETUP tcps_fp_seeds LABELS fuzz)
 
 # Wireshark leaks at exit by design: leaks are not checked here (tests/robust/oom_* do).
@@ -45,6 +43,14 @@ add_test(NAME fuzz.plugin.replay
   COMMAND fuzz_plugin_replay "${TCPS_FP_REGRESS}" "${TCPS_FP_SEEDS}")
 set_tests_properties(fuzz.plugin.replay PROPERTIES FIXTURES_REQUIRED tcps_fp_seeds
   LABELS "fuzz;asan" ENVIRONMENT "${tcps_fp_env}" TIMEOUT 300)
+if(EXISTS "${TCPS_CORPUS_DIR}")
+  add_test(NAME fuzz.plugin.replay.corpus
+    COMMAND sh -c "\"$1\" \"$2\" \"$3\" \"$4\" && \"$5\" \"$3\""
+      sh "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/pcap2frames.py"
+      "${TCPS_FP_CORPUS_SEEDS}" "${TCPS_CORPUS_DIR}" "$<TARGET_FILE:fuzz_plugin_replay>")
+  set_tests_properties(fuzz.plugin.replay.corpus PROPERTIES LABELS "fuzz;asan;slow"
+    ENVIRONMENT "${tcps_fp_env}" TIMEOUT 900)
+endif()
 
 # libFuzzer (clang; TCPS_CAN_FUZZ from CMakeLists.txt), compiled by a custom command as
 # fuzz_tracker is, with libwireshark's flags from pkg-config.
@@ -73,11 +79,12 @@ if(TCPS_CAN_FUZZ AND TCPS_WS_PC_FOUND)
   add_custom_target(fuzz_plugin ALL DEPENDS "${fp_bin}")
   add_test(NAME fuzz.plugin.libfuzzer
     COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/run_fuzz.sh" "${fp_bin}" "${TCPS_FUZZ_PLUGIN_SECONDS}"
-      "${CMAKE_CURRENT_BINARY_DIR}/plugin-work" "${TCPS_FP_REGRESS}" "${TCPS_FP_SEEDS}")
+      "${CMAKE_CURRENT_BINARY_DIR}/plugin-work" "${TCPS_FP_REGRESS}" "${TCPS_FP_SEEDS}"
+      "${TCPS_FP_CORPUS_SEEDS}")
   math(EXPR fp_timeout "${TCPS_FUZZ_PLUGIN_SECONDS} + 300")
   set_tests_properties(fuzz.plugin.libfuzzer PROPERTIES FIXTURES_REQUIRED tcps_fp_seeds
     LABELS "fuzz;slow" TIMEOUT ${fp_timeout}
-    ENVIRONMENT "${tcps_fp_env};TCPS_FUZZ_MAX_LEN=16384")
+    ENVIRONMENT "${tcps_fp_env};TCPS_FUZZ_MAX_LEN=16384;TCPS_FUZZ_RSS_MB=8192")
 endif()
 
 # For ../robust/ (robust.oom.plugin), a sibling folder: through the parent's scope.

@@ -16,7 +16,7 @@ import pcapfile  # noqa: E402
 
 ENCAP = {1: 0, 101: 1, 12: 1, 14: 1, 228: 2, 229: 3}  # link type -> fuzz_plugin.c's bits 0-1
 MAX_BYTES, MAX_FRAMES, WINDOWS = 16000, 200, 3
-DEEP = 4  # every DEEP-th seed asks for both re-dissections
+DEEP = 8  # every DEEP-th seed asks for both re-dissections
 UNITS = [10**6, 10**9, 3600 * 10**9, 31536000 * 10**9]
 
 
