@@ -27,7 +27,8 @@
  * "entered" frame link within 1..frame, every change a path of RFC 9293's diagram
  * (../unit/invariants.c); the second pass must queue the same causal records as the first,
  * and the re-dissection with the input's preferences the same as the first dissection.
- * A failure prints the input's name and aborts.
+ * A failure prints the input's name and aborts. With TCPS_FUZZ_TRACE set, each dissection
+ * prints its number of frames and of tracked TCP layers.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -278,6 +278,9 @@ GArray *fp_dissect(const fp_capture *cap, int passes) {
     g_array_set_size(collected, 0);
     dissect_pass(epan, cap);
     first = take_collected();
+    if (g_getenv("TCPS_FUZZ_TRACE") != NULL)
+        fprintf(stderr, "fuzz_plugin: %s: %u frames, %u tracked TCP layers\n", fuzz_input_name,
+                cap->n, first->len);
     fp_check_pass(first, cap->n, 1);
     if (cap->taps)
         draw_taps();
