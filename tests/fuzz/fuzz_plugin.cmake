@@ -28,8 +28,8 @@ target_compile_options(fuzz_plugin_replay PRIVATE ${TCPS_WARNINGS} ${tcps_fp_san
 target_link_options(fuzz_plugin_replay PRIVATE -fsanitize=address,undefined)
 
 # Seeds, written at test time: one per bundled capture (pcaps/random/ included) for the
-# replay in ctest; up to three per capture of the third-party corpus, when present, for
-# the slow corpus replay and libFuzzer.
+# replay in ctest; one per capture of the third-party corpus, when present, for the slow
+# corpus replay (and then libFuzzer).
 set(TCPS_FP_CORPUS_SEEDS "${CMAKE_CURRENT_BINARY_DIR}/plugin-seeds-corpus")
 add_test(NAME fuzz.plugin.seeds
   COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/pcap2frames.py" --windows=1
@@ -45,9 +45,10 @@ set_tests_properties(fuzz.plugin.replay PROPERTIES FIXTURES_REQUIRED tcps_fp_see
   LABELS "fuzz;asan" ENVIRONMENT "${tcps_fp_env}" TIMEOUT 300)
 if(EXISTS "${TCPS_CORPUS_DIR}")
   add_test(NAME fuzz.plugin.replay.corpus
-    COMMAND sh -c "\"$1\" \"$2\" \"$3\" \"$4\" && \"$5\" \"$3\""
+    COMMAND sh -c "\"$1\" \"$2\" \"$3\" \"$4\" \"$5\" && \"$6\" \"$4\""
       sh "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/pcap2frames.py"
-      "${TCPS_FP_CORPUS_SEEDS}" "${TCPS_CORPUS_DIR}" "$<TARGET_FILE:fuzz_plugin_replay>")
+      "--windows=1" "${TCPS_FP_CORPUS_SEEDS}" "${TCPS_CORPUS_DIR}"
+      "$<TARGET_FILE:fuzz_plugin_replay>")
   set_tests_properties(fuzz.plugin.replay.corpus PROPERTIES LABELS "fuzz;asan;slow"
     ENVIRONMENT "${tcps_fp_env}" TIMEOUT 900)
 endif()
