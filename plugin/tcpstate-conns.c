@@ -46,7 +46,7 @@ typedef struct {
     uint32_t last_frame;
     uint8_t state[2];
     uint32_t entered[2];
-    gint64 entered_rel_ns[2]; /* time of entered[i] since the first frame; -1 unknown */
+    gint64 entered_rel_ns[2]; /* time of entered[i] since the first frame; CONNS_NS_UNKNOWN */
     uint64_t events;
 } conns_row;
 
@@ -79,11 +79,15 @@ static void conns_reset(void *tapdata) {
     d->have_base = FALSE;
 }
 
+/* A time not known here. Not -1: a frame's time since the first frame is negative when
+ * the capture's time goes backwards. */
+#define CONNS_NS_UNKNOWN G_MININT64
+
 static gint64 frame_time(const conns_data *d, uint32_t frame) {
     gpointer v;
 
     if (!g_hash_table_lookup_extended(d->frame_ns, GUINT_TO_POINTER(frame), NULL, &v))
-        return -1;
+        return CONNS_NS_UNKNOWN;
     return *(const gint64 *)v;
 }
 
@@ -120,7 +124,8 @@ static tap_packet_status conns_packet(void *tapdata, packet_info *pinfo, epan_di
     row->events |= rec->events;
     for (int who = 0; who < 2; who++) {
         row->state[who] = rec->after[who];
-        if (row->entered[who] != rec->entered[who] || row->entered_rel_ns[who] < 0) {
+        if (row->entered[who] != rec->entered[who] ||
+            row->entered_rel_ns[who] == CONNS_NS_UNKNOWN) {
             row->entered[who] = rec->entered[who];
             row->entered_rel_ns[who] = frame_time(d, rec->entered[who]);
         }
@@ -144,7 +149,7 @@ static char *since_str(gint64 rel_ns, uint32_t frame, gboolean timer) {
         return wmem_strdup_printf(NULL, "%.6f timer", (double)rel_ns / 1e9);
     if (frame == 0)
         return wmem_strdup(NULL, "-");
-    if (rel_ns < 0)
+    if (rel_ns == CONNS_NS_UNKNOWN)
         return wmem_strdup_printf(NULL, "#%u", frame);
     return wmem_strdup_printf(NULL, "%.6f #%u", (double)rel_ns / 1e9, frame);
 }
@@ -171,13 +176,13 @@ static void row_cells(const conns_data *d, const conns_row *row, gint64 at_rel_n
     for (int who = 0; who < 2; who++) {
         if (final && (ci.state[who] != state[who] || ci.entered[who] != entered[who])) {
             gint64 t_rel = frame_time(d, ci.entered[who]);
-            if (t_rel >= 0) { /* moved by a frame the table has seen (a port reuse) */
+            if (t_rel != CONNS_NS_UNKNOWN) { /* moved by a frame the table has seen (reuse) */
                 state[who] = ci.state[who];
                 entered[who] = ci.entered[who];
                 since[who] = t_rel;
             }
         }
-        if (since[who] >= 0) {
+        if (since[who] != CONNS_NS_UNKNOWN) {
             uint64_t entered_ns = (uint64_t)(d->base_ns + since[who]);
             uint8_t now = (uint8_t)tcps_state_at(t, state[who], &entered_ns, at_ns);
             if (now != state[who]) {
