@@ -241,13 +241,12 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         endpoint = endpoint_string(pinfo->pool, v, who);
     if (visible) {
         char text[TCPSTATE_LABEL_SIZE];
-        tcpstate_endpoint_label(text, label[who], endpoint != NULL ? endpoint : "?",
-                                rec->after[who],
-                                val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"),
-                                rec->entered[who]);
-        sub = proto_tree_add_subtree(
-            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server, NULL,
-            text);
+        tcpstate_endpoint_label(
+            text, label[who], endpoint != NULL ? endpoint : "?", rec->after[who],
+            val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
+        sub = proto_tree_add_subtree(tree, tvb, 0, 0,
+                                     who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
+                                     NULL, text);
     } else /* a text item in a tree nobody sees would not be created: its items go to tree */
         sub = tree;
     if (endpoint != NULL) {

@@ -9,9 +9,9 @@
 #include <glib.h>
 
 #include <epan/to_str.h>
+#include <epan/wmem_scopes.h>
 #include <wsutil/inet_addr.h>
 #include <wsutil/to_str.h>
-#include <epan/wmem_scopes.h>
 
 #include "tcpstate-text.h"
 

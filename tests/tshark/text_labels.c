@@ -11,9 +11,9 @@
 
 #include <glib.h>
 
+#include <epan/wmem_scopes.h>
 #include <wsutil/inet_addr.h>
 #include <wsutil/to_str.h>
-#include <epan/wmem_scopes.h>
 
 #include "tcpstate-text.h"
 
@@ -39,16 +39,13 @@ static char *endpoint_printf(const tcps_conn_info *ci, int who) {
 }
 
 static void check_endpoints(void) {
-    static const uint8_t v4[][4] = {{0, 0, 0, 0}, {255, 255, 255, 255}, {10, 99, 1, 1},
-                                    {192, 168, 100, 9}, {1, 20, 100, 200}};
-    static const uint8_t v6[][16] = {
-        {0}, {0xfd, 0x99, [15] = 1}, {[0] = 0xff, [1] = 0xff, [2] = 0xff, [3] = 0xff,
-                                       [4] = 0xff, [5] = 0xff, [6] = 0xff, [7] = 0xff,
-                                       [8] = 0xff, [9] = 0xff, [10] = 0xff, [11] = 0xff,
-                                       [12] = 0xff, [13] = 0xff, [14] = 0xff, [15] = 0xff}};
+    static const uint8_t v4[][4] = {
+        {0, 0, 0, 0}, {255, 255, 255, 255}, {10, 99, 1, 1}, {192, 168, 100, 9}, {1, 20, 100, 200}};
+    uint8_t v6[3][16] = {{0}, {0xfd, 0x99, [15] = 1}, {0}};
     static const uint16_t ports[] = {0, 1, 9, 10, 80, 40001, 65535};
     tcps_conn_info ci;
 
+    memset(v6[2], 0xff, sizeof v6[2]); /* ffff:...:ffff */
     memset(&ci, 0, sizeof ci);
     for (gsize p = 0; p < G_N_ELEMENTS(ports); p++) {
         ci.port[0] = ports[p];
@@ -58,7 +55,8 @@ static void check_endpoints(void) {
             memcpy(ci.addr[0], v4[a], 4);
             memcpy(ci.addr[1], v4[G_N_ELEMENTS(v4) - 1 - a], 4);
             for (int who = 0; who < 2; who++) {
-                char *got = tcpstate_endpoint_str(NULL, &ci, who), *want = endpoint_printf(&ci, who);
+                char *got = tcpstate_endpoint_str(NULL, &ci, who),
+                     *want = endpoint_printf(&ci, who);
                 same("endpoint", got, want);
                 wmem_free(NULL, got);
                 g_free(want);
@@ -103,8 +101,9 @@ static void check_pairs(void) {
             for (gsize f = 0; f < G_N_ELEMENTS(frames); f++) {
                 tcpstate_endpoint_label(label, c % 2 ? "Server" : "Client", "[fd99::1]:40001",
                                         (uint8_t)a, certs[c], frames[f]);
-                want = g_strdup_printf("%s %s: %s (%s), since frame %u", c % 2 ? "Server" : "Client",
-                                       "[fd99::1]:40001", tcps_state_name(a), certs[c], frames[f]);
+                want =
+                    g_strdup_printf("%s %s: %s (%s), since frame %u", c % 2 ? "Server" : "Client",
+                                    "[fd99::1]:40001", tcps_state_name(a), certs[c], frames[f]);
                 same("endpoint label", label, want);
                 g_free(want);
             }
