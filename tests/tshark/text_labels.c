@@ -26,14 +26,16 @@ static void same(const char *what, const char *got, const char *want) {
     }
 }
 
-/* The old endpoint text: address_to_str() (for AT_IPv4 and AT_IPv6: ip_to_str() and
- * ip6_to_str()) and "%s:%u" / "[%s]:%u". */
+/* The old endpoint text: address_to_str() ("%u.%u.%u.%u" for AT_IPv4, ip6_to_str() for
+ * AT_IPv6) and "%s:%u" / "[%s]:%u". */
 static char *endpoint_printf(const tcps_conn_info *ci, int who) {
+    const uint8_t *a = ci->addr[who];
     char *host, *out;
 
-    host = ci->family == 4 ? ip_to_str(NULL, ci->addr[who])
-                           : ip6_to_str(NULL, (const ws_in6_addr *)ci->addr[who]);
-    out = g_strdup_printf(ci->family == 4 ? "%s:%u" : "[%s]:%u", host, ci->port[who]);
+    if (ci->family == 4)
+        return g_strdup_printf("%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], ci->port[who]);
+    host = ip6_to_str(NULL, (const ws_in6_addr *)a);
+    out = g_strdup_printf("[%s]:%u", host, ci->port[who]);
     wmem_free(NULL, host);
     return out;
 }
