@@ -269,6 +269,8 @@ def main():
                 tb = subprocess.run([bench, pcap], stdout=subprocess.PIPE, text=True).stdout
                 for line in tb.splitlines():
                     print("  tracker alone: " + line)
+        if args.callgrind:
+            return
         print("summary (ratio with/without, CPU time; wall clock in brackets):")
         ok = True
         for kind, frames, conns, rows in results:
