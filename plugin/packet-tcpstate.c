@@ -239,13 +239,15 @@ static void add_endpoint_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
         entry_entered(v); /* else its item would not be created: no walk */
     if (referenced(tree, hf_tcpstate_endpoint[who]))
         endpoint = endpoint_string(pinfo->pool, v, who);
-    if (visible)
-        sub = proto_tree_add_subtree_format(
-            tree, tvb, 0, 0, who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server, NULL,
-            "%s %s: %s (%s), since frame %u", label[who], endpoint != NULL ? endpoint : "?",
-            tcps_state_name(rec->after[who]),
+    if (visible) {
+        char text[TCPSTATE_LABEL_SIZE];
+        tcpstate_endpoint_label(
+            text, label[who], endpoint != NULL ? endpoint : "?", rec->after[who],
             val_to_str_const(rec->cert[who], tcpstate_certainty_vals, "?"), rec->entered[who]);
-    else /* a text item in a tree nobody sees would not be created: its items go to tree */
+        sub = proto_tree_add_subtree(tree, tvb, 0, 0,
+                                     who == TCPS_CLIENT ? ett_tcpstate_client : ett_tcpstate_server,
+                                     NULL, text);
+    } else /* a text item in a tree nobody sees would not be created: its items go to tree */
         sub = tree;
     if (endpoint != NULL) {
         pi = proto_tree_add_string(sub, hf_tcpstate_endpoint[who], tvb, 0, 0, endpoint);
@@ -290,6 +292,7 @@ static void best_states(packet_info *pinfo, const tcpstate_view *v, guint8 after
 static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, const tcpstate_view *v,
                           gboolean visible) {
     guint8 hb[2], ha[2];
+    char text[TCPSTATE_LABEL_SIZE];
     proto_tree *ht;
     proto_item *pi;
 
@@ -301,9 +304,8 @@ static void add_hindsight(proto_tree *st, tvbuff_t *tvb, packet_info *pinfo, con
         return;
     if (!hindsight_states(pinfo, v, hb, ha))
         return;
-    ht = proto_tree_add_subtree_format(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL,
-                                       "Hindsight: client %s, server %s", tcps_state_name(ha[0]),
-                                       tcps_state_name(ha[1]));
+    tcpstate_hindsight_label(text, ha);
+    ht = proto_tree_add_subtree(st, tvb, 0, 0, ett_tcpstate_hindsight, NULL, text);
     for (int i = 0; i < 2; i++) {
         pi = proto_tree_add_uint(ht, hf_tcpstate_hs_state[i], tvb, 0, 0, ha[i]);
         proto_item_set_generated(pi);
@@ -420,9 +422,10 @@ static void add_tree(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, tcpsta
          * (tshark -z io,phs counts the protocol items at the top) and no expert info needs
          * it; the fields a filter, column or tap asks for then go to the top (flat). */
         if (visible || ref == HF_REF_TYPE_DIRECT) {
+            char text[TCPSTATE_LABEL_SIZE];
+            tcpstate_summary_label(text, "TCP State: ", rec);
             st = proto_item_add_subtree(
-                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "TCP State: %s",
-                                               tcpstate_summary_str(pinfo->pool, rec)),
+                proto_tree_add_protocol_format(tree, proto_tcpstate, tvb, 0, 0, "%s", text),
                 ett_tcpstate);
         } else {
             flat = PTREE_DATA(tree)->fake_protocols && experts == 0 &&

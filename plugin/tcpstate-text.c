@@ -8,9 +8,10 @@
 
 #include <glib.h>
 
-#include <epan/address.h>
 #include <epan/to_str.h>
 #include <epan/wmem_scopes.h>
+#include <wsutil/inet_addr.h>
+#include <wsutil/to_str.h>
 
 #include "tcpstate-text.h"
 
@@ -29,14 +30,24 @@ static gsize state_name_len(guint8 state) {
     return len[state < TCPS_STATE_COUNT ? state : TCPS_STATE_COUNT];
 }
 
-char *tcpstate_pair_str(wmem_allocator_t *scope, const uint8_t states[2], const char *sep) {
-    return wmem_strdup_printf(scope, "%s%s%s", state_name(states[0]), sep, state_name(states[1]));
-}
-
 /* Appends the n bytes of str to buf[*len]. The buffers hold TCPSTATE_INFO_SIZE bytes. */
 static void buf_put(char *buf, gsize *len, const char *str, gsize n) {
     memcpy(buf + *len, str, n);
     *len += n;
+}
+
+/* Made with the names' known lengths: wmem_strdup_printf() costs some 1,200 instructions a
+ * pair, and a tree shown or printed (tshark -T fields, -V) has four pairs a frame. */
+char *tcpstate_pair_str(wmem_allocator_t *scope, const uint8_t states[2], const char *sep) {
+    gsize sep_len = strlen(sep), n = 0;
+    char *out = (char *)wmem_alloc(scope, state_name_len(states[0]) + sep_len +
+                                              state_name_len(states[1]) + 1);
+
+    buf_put(out, &n, state_name(states[0]), state_name_len(states[0]));
+    buf_put(out, &n, sep, sep_len);
+    buf_put(out, &n, state_name(states[1]), state_name_len(states[1]));
+    out[n] = '\0';
+    return out;
 }
 
 /* A text and its length, from a string literal. */
@@ -63,15 +74,15 @@ G_ALWAYS_INLINE static inline void put_states(char *buf, gsize *n, const tcpstat
     }
 }
 
-char *tcpstate_summary_str(wmem_allocator_t *scope, const tcpstate_rec *rec) {
+void tcpstate_summary_label(char buf[TCPSTATE_LABEL_SIZE], const char *prefix,
+                            const tcpstate_rec *rec) {
     static const tcpstate_text who[2] = {TCPSTATE_TEXT("client "), TCPSTATE_TEXT(", server ")};
     static const tcpstate_text arrow = TCPSTATE_TEXT(" -> ");
-    char buf[TCPSTATE_INFO_SIZE];
     gsize n = 0;
 
+    buf_put(buf, &n, prefix, strlen(prefix));
     put_states(buf, &n, rec, who, arrow);
     buf[n] = '\0';
-    return wmem_strdup(scope, buf);
 }
 
 /* Made with the names' known lengths, for the column to take in one piece: col_append_str()
@@ -86,19 +97,65 @@ void tcpstate_info_text(char buf[TCPSTATE_INFO_SIZE], const tcpstate_rec *rec) {
     buf_put(buf, &n, "]", 2); /* with its terminating NUL */
 }
 
+/* The decimal digits of v at buf[*n]. */
+static void buf_put_uint(char *buf, gsize *n, guint32 v) {
+    char digits[10];
+    gsize k = 0;
+
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (k > 0)
+        buf[(*n)++] = digits[--k];
+}
+
+void tcpstate_endpoint_label(char buf[TCPSTATE_LABEL_SIZE], const char *who, const char *endpoint,
+                             uint8_t state, const char *certainty, guint32 entered) {
+    gsize n = 0;
+
+    buf_put(buf, &n, who, strlen(who));
+    buf[n++] = ' ';
+    buf_put(buf, &n, endpoint, MIN(strlen(endpoint), (gsize)TCPSTATE_ENDPOINT_MAX));
+    buf_put(buf, &n, ": ", 2);
+    buf_put(buf, &n, state_name(state), state_name_len(state));
+    buf_put(buf, &n, " (", 2);
+    buf_put(buf, &n, certainty, MIN(strlen(certainty), (gsize)TCPSTATE_ENDPOINT_MAX));
+    buf_put(buf, &n, "), since frame ", 15);
+    buf_put_uint(buf, &n, entered);
+    buf[n] = '\0';
+}
+
+void tcpstate_hindsight_label(char buf[TCPSTATE_LABEL_SIZE], const uint8_t after[2]) {
+    gsize n = 0;
+
+    buf_put(buf, &n, "Hindsight: client ", 18);
+    buf_put(buf, &n, state_name(after[0]), state_name_len(after[0]));
+    buf_put(buf, &n, ", server ", 9);
+    buf_put(buf, &n, state_name(after[1]), state_name_len(after[1]));
+    buf[n] = '\0';
+}
+
 /* ---- Endpoints, flags, events ------------------------------------------------------------ */
 
 char *tcpstate_endpoint_str(wmem_allocator_t *scope, const tcps_conn_info *ci, int who) {
-    address addr;
     char *host, *out;
 
-    if (ci->family == 4)
-        set_address(&addr, AT_IPv4, 4, ci->addr[who]);
-    else
-        set_address(&addr, AT_IPv6, 16, ci->addr[who]);
-    host = address_to_str(NULL, &addr);
-    out = ci->family == 4 ? wmem_strdup_printf(scope, "%s:%u", host, ci->port[who])
-                          : wmem_strdup_printf(scope, "[%s]:%u", host, ci->port[who]);
+    if (ci->family == 4) { /* as address_to_str() and "%s:%u" write it, without printf */
+        char buf[24];
+        gsize n = 0;
+        for (int i = 0; i < 4; i++) {
+            if (i > 0)
+                buf[n++] = '.';
+            buf_put_uint(buf, &n, ci->addr[who][i]);
+        }
+        buf[n++] = ':';
+        buf_put_uint(buf, &n, ci->port[who]);
+        buf[n++] = '\0';
+        return (char *)wmem_memdup(scope, buf, n);
+    }
+    host = ip6_to_str(NULL, (const ws_in6_addr *)ci->addr[who]); /* as address_to_str() */
+    out = wmem_strdup_printf(scope, "[%s]:%u", host, ci->port[who]);
     wmem_free(NULL, host);
     return out;
 }

@@ -19,8 +19,24 @@
  * sep, server state, allocated in scope. */
 char *tcpstate_pair_str(wmem_allocator_t *scope, const uint8_t states[2], const char *sep);
 
-/* "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT" (the tree's label), in scope. */
-char *tcpstate_summary_str(wmem_allocator_t *scope, const tcpstate_rec *rec);
+/* Size of the tree labels' buffers (tcpstate_*_label): Wireshark's ITEM_LABEL_LENGTH. */
+#define TCPSTATE_LABEL_SIZE 240
+/* Longest endpoint or certainty text a label takes ("[" IPv6 "]:" port is 55 bytes). */
+#define TCPSTATE_ENDPOINT_MAX 64
+
+/* prefix, then "client FIN_WAIT_1 -> FIN_WAIT_2, server CLOSE_WAIT" (the tree's label) into
+ * buf, with its terminating NUL; prefix at most 64 bytes. */
+void tcpstate_summary_label(char buf[TCPSTATE_LABEL_SIZE], const char *prefix,
+                            const tcpstate_rec *rec);
+
+/* "Client 10.99.1.1:40001: ESTABLISHED (certain), since frame 3" (who "Client") into buf,
+ * with its terminating NUL; who at most 16 bytes. Built without printf: a shown or printed
+ * tree (tshark -T fields, -V) has two a frame. */
+void tcpstate_endpoint_label(char buf[TCPSTATE_LABEL_SIZE], const char *who, const char *endpoint,
+                             uint8_t state, const char *certainty, guint32 entered);
+
+/* "Hindsight: client CLOSED, server TIME_WAIT" into buf, with its terminating NUL. */
+void tcpstate_hindsight_label(char buf[TCPSTATE_LABEL_SIZE], const uint8_t after[2]);
 
 /* Size of the buffer tcpstate_info_text() writes: its longest text, with two state names of
  * at most 12 bytes each, has 72 bytes with the terminating NUL. */
