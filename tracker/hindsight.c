@@ -253,6 +253,14 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         R->has_ack_fin_ord = 0;
     }
     tcps__fin_again(t, x, !rw);
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && !R->has_ack_syn_ord &&
+        x->snd->has_syn_ord && !x->snd->syn_covered) {
+        /* nothing of R acknowledged the SYN-ACK before it came again: the
+         * copy logged never arrived (R in SYN-SENT acknowledges one at once,
+         * 3.10.7.3 fourth); this one is the SYN-ACK that counts */
+        tcps__mark_lost(c, tcps__log_marked(t, c, !rw, TCPS__E_SYN_ORD), TCPS__E_SYN_ORD);
+        x->snd->has_syn_ord = 0;
+    }
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
         !R->syn_covered) { /* S never acknowledged R's SYN-ACK: it did not get it */
         tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);

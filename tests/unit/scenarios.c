@@ -381,6 +381,17 @@ const scenario scenarios[] = {
      "s FA 5201 1002 0 t=7 CLOSED CLOSED h=CLOSED/LAST_ACK;"
      "c R 1002 0 0 t=7 CLOSED CLOSED h=CLOSED/CLOSED",
      0, 0, 0},
+    {"synack_retransmitted_first_lost",
+     "3.10.7.3 fourth: a client in SYN-SENT acknowledges a SYN-ACK at once; a SYN-ACK sent"
+     " again with no ACK of the client in between shows the first never arrived; the client,"
+     " closed meanwhile, answers the second with an RST (3.10.7.1): never ESTABLISHED (Linux,"
+     " random case 3066)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED h=SYN_SENT/SYN_RECEIVED;"
+     "s SA 5000 1001 0 t=1000 ESTABLISHED SYN_RECEIVED +retransmitted_synack"
+     " h=CLOSED/SYN_RECEIVED;"
+     "c R 1001 0 0 t=1005 CLOSED LISTEN h=CLOSED/LISTEN",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
