@@ -20,6 +20,10 @@ SENT_UNSEEN = ("the kernel entered a state by sending a segment that the capture
                "(lost before the capture point)")
 SILENT_CLOSE = ("closed without sending anything (a close in SYN-SENT, an orphan's FIN-WAIT-2 timer, "
                 "retransmissions given up, a request dropped with its listener): no segment shows it")
+NEVER_HEARD = ("the kernel had no socket for it and the capture holds nothing it sent: whether a "
+               "listener was there (LISTEN, as assumed) or not cannot be seen")
+LISTENER_CLOSED = ("its request ended back in LISTEN, and the listener was closed later: closing a "
+                   "listener sends nothing")
 FORGED_UNSEEN = ("a forged segment (the case's inject faults) reached it on a link the capture point "
                  "does not see")
 
@@ -81,4 +85,9 @@ def why(t, n, role, want, got, segs):
         return SENT_UNSEEN
     if want and want[-1] == "CLOSED" and got == want[:-1] and not sent(segs, role, "R"):
         return SILENT_CLOSE
+    if want == ["CLOSED"] and got == ["LISTEN"] and not sent(segs, role, ""):
+        return NEVER_HEARD
+    if len(want) > 1 and want[-1] == "CLOSED" and got == want[:-1] + ["LISTEN"] and \
+            want[-2] == "SYN_RECEIVED":
+        return LISTENER_CLOSED
     return None
