@@ -207,20 +207,25 @@ static TCPS__HOT void tcps__coverage(tcps_tracker *t, tcps__conn *c, uint32_t id
     }
 }
 
-/* The sender (index sw) sends its FIN again and its peer has acknowledged
- * no copy of it yet: the copy logged never arrived (as a SYN retried, below),
- * this one is the FIN that counts, delivered once the peer's segments no
- * longer say it had not arrived (3.10.7.4: a FIN is processed once). */
-static void tcps__fin_again(tcps_tracker *t, tcps__ctx *x, int sw)
+/* The sender (index sw) sends its SYN-ACK or FIN again, and its peer has
+ * acknowledged no copy of it yet: the copy logged never arrived (a client in
+ * SYN-SENT acknowledges a SYN-ACK at once, 3.10.7.3 fourth; a FIN is
+ * processed once, 3.10.7.4). The mark goes; tcps__log() puts it on this copy,
+ * the one that counts. */
+static void tcps__sent_again(tcps_tracker *t, tcps__ctx *x, int sw)
 {
     tcps__conn *c = x->c;
     tcps__peer *S = x->snd;
-    if (!(x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) || !S->has_fin_ord ||
-        S->fin_covered)
-        return;
-    tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_FIN_ORD), TCPS__E_FIN_ORD);
-    tcps__set_after(t, c, x->id, sw, TCPS__AFTER_FIN, 0);
-    S->has_fin_ord = 0; /* tcps__log() marks this copy */
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && !x->rcv->has_ack_syn_ord &&
+        S->has_syn_ord && !S->syn_covered) {
+        tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_SYN_ORD), TCPS__E_SYN_ORD);
+        S->has_syn_ord = 0;
+    }
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && S->has_fin_ord &&
+        !S->fin_covered) {
+        tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_FIN_ORD), TCPS__E_FIN_ORD);
+        S->has_fin_ord = 0;
+    }
 }
 
 /* What the sender's segment shows about the receipt of the peer's earlier
@@ -252,15 +257,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_FIN_ORD), TCPS__E_ACK_FIN_ORD);
         R->has_ack_fin_ord = 0;
     }
-    tcps__fin_again(t, x, !rw);
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && !R->has_ack_syn_ord &&
-        x->snd->has_syn_ord && !x->snd->syn_covered) {
-        /* nothing of R acknowledged the SYN-ACK before it came again: the
-         * copy logged never arrived (R in SYN-SENT acknowledges one at once,
-         * 3.10.7.3 fourth); this one is the SYN-ACK that counts */
-        tcps__mark_lost(c, tcps__log_marked(t, c, !rw, TCPS__E_SYN_ORD), TCPS__E_SYN_ORD);
-        x->snd->has_syn_ord = 0;
-    }
+    tcps__sent_again(t, x, !rw);
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN)) && R->has_syn_ord &&
         !R->syn_covered) { /* S never acknowledged R's SYN-ACK: it did not get it */
         tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_SYN_ORD);
@@ -387,6 +384,7 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
         marks |= TCPS__E_FIN_ORD;
         S->has_fin_ord = 1;
         S->fin_covered = 0;
+        tcps__set_after(t, c, x->id, sender, TCPS__AFTER_FIN, 0);
     }
     if ((s->flags & (TCPS_RST | TCPS_ACK)) == TCPS_RST)
         tcps__reject(t, c, !sender, s->seq);
