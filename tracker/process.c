@@ -5,6 +5,21 @@
  * Also the connection queries: tcps_conn_get() and tcps_state_at(). */
 #include "tcps_internal.h"
 
+/* A bare SYN that its receiver R answers with an ACK, changing nothing: RFC
+ * 5961 4.2 (3.10.7.4 fourth) in a synchronized state, when its sender S is
+ * still in one too (a forged SYN: S's own socket could not send it); and a
+ * client's TIME_WAIT, which has no listener to hand a new connection to (Linux:
+ * tcp_timewait_state_process() TCP_TW_SYN, no listener: an ACK). */
+int tcps__syn_challenged(const tcps__conn *c, int sender)
+{
+    const tcps__peer *S = &c->p[sender], *R = &c->p[!sender];
+    if (R->ended || !TCPS__SYNCHRONIZED(R->state))
+        return 0;
+    if (R->state == TCPS_TIME_WAIT)
+        return !R->passive && (!sender) == TCPS_CLIENT;
+    return !S->ended && TCPS__SYNCHRONIZED(S->state) && S->state != TCPS_TIME_WAIT;
+}
+
 /* A SYN or SYN-ACK on a known tuple: does it open a new connection? */
 static int tcps__opens_new(const tcps__conn *c, int sender, const tcps_segment *s)
 {
@@ -19,6 +34,8 @@ static int tcps__opens_new(const tcps__conn *c, int sender, const tcps_segment *
         return 0; /* same attempt, new ISN */
     if (S->state == TCPS_LISTEN && !S->ended && R->state == TCPS_SYN_SENT)
         return 0; /* simultaneous open */
+    if (tcps__syn_challenged(c, sender))
+        return 0;
     return 1;
 }
 
@@ -39,12 +56,16 @@ static int tcps__sender_is_client_guess(const tcps_segment *s, int *assumed)
 }
 
 /* The old incarnation c of a reused tuple: an end in TIME_WAIT leaves it
- * (3.10.8: TIME-WAIT to CLOSED), its certainty unchanged. */
-static void tcps__end_time_wait(tcps__conn *c, const tcps_segment *s)
+ * (3.10.8: TIME-WAIT to CLOSED), its certainty unchanged: the SYN's receiver
+ * (RFC 1122 4.2.2.13), or its sender if that end opened the old connection (a
+ * client's connect() reusing its TIME-WAIT tuple). A passive end does not
+ * connect from its listening port: a SYN from there leaves its TIME-WAIT alone
+ * (forged, or another host's). */
+static void tcps__end_time_wait(tcps__conn *c, const tcps_segment *s, int sender)
 {
     for (int i = 0; i < 2; i++) {
         tcps__peer *p = &c->p[i];
-        if (p->state == TCPS_TIME_WAIT)
+        if (p->state == TCPS_TIME_WAIT && (i != sender || !p->passive))
             tcps__move(c, p, IN_TIMEOUT, p->cert, s);
     }
 }
@@ -66,7 +87,7 @@ static tcps__conn *tcps__lookup(tcps_tracker *t, const tcps_segment *s, tcps__ct
             return NULL;
         reuse = (c != NULL);
         if (reuse) /* RFC 1122 4.2.2.13: a SYN ends the old incarnation's TIME_WAIT */
-            tcps__end_time_wait(c, s);
+            tcps__end_time_wait(c, s, sender);
         long idx = tcps__new_conn(t, s, x->h, is_client);
         if (idx < 0)
             return NULL;

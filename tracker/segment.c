@@ -83,6 +83,10 @@ static void tcps__send_syn(tcps__ctx *x)
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYN) | TCPS_EVENT_BIT(TCPS_EV_REORDERED);
         return;
     }
+    if (tcps__syn_challenged(x->c, (int)(S - x->c->p))) {
+        x->ev |= TCPS_EVENT_BIT(TCPS_EV_SYN_CHALLENGE); /* neither end changes */
+        return;
+    }
     if (S->state == TCPS_LISTEN && R->state == TCPS_SYN_SENT) {
         /* 3.10.7.3: both sent a bare SYN; S had not received R's SYN yet. */
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_SIMULTANEOUS_OPEN);

@@ -367,6 +367,7 @@ uint32_t tcps__get_after(const tcps_tracker *t, const tcps__conn *c, uint32_t id
 /* One segment of an existing or new connection (x->c, x->snd, x->rcv set). */
 int tcps__bad_flags(uint8_t f);
 void tcps__pickup(tcps__ctx *x);
+int tcps__syn_challenged(const tcps__conn *c, int sender);
 /* A replayed segment (hindsight.c): what happened since the previous one,
  * its sender's side, and its receiver's if deliver. Returns 1 if its
  * receiver's side is to do (later, by tcps__replay_deliver(), unless it was

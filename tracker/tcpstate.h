@@ -93,7 +93,8 @@ typedef enum {
     XX(BAD_ACK, "bad_ack", 2, "ACK does not acknowledge the SYN it answers")             \
     XX(UNEXPECTED, "unexpected", 2, "Segment not acceptable in the receiver's state")    \
     XX(REORDERED, "reordered", 1, "Segment captured after later segments of its sender")     \
-    XX(REVISED, "revised", 1, "Segment shows the sender was not in the state shown before: its previous state is revised")
+    XX(REVISED, "revised", 1, "Segment shows the sender was not in the state shown before: its previous state is revised") \
+    XX(SYN_CHALLENGE, "syn_challenge", 2, "SYN in a synchronized state: the receiver sends a challenge ACK and changes nothing (RFC 5961 4.2)")
 
 typedef enum {
 #define TCPS__EVENT_ENUM(name, tok, sev, desc) TCPS_EV_##name,

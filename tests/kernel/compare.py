@@ -199,11 +199,16 @@ def distinct(seq):
     return out
 
 
-def reused_later(conns, cid):
-    """True if a later plugin connection has the same address/port pair."""
+def reused_later(conns, cid, role):
+    """True if a later plugin connection on the same address/port pair ends this
+    endpoint's TIME_WAIT: its SYN came to this endpoint (RFC 1122 4.2.2.13), or
+    this endpoint, the old connection's client, sent it (a connect() reusing the
+    tuple).  A SYN sent from the old server's port leaves its TIME_WAIT alone."""
     me = conns[cid]
     pair = {me["client"], me["server"]}
+    ep = me[role]
     return any(c is not me and c["first"] > me["first"] and {c["client"], c["server"]} == pair
+               and (c["server"] == ep or role == "client")
                for c in conns.values())
 
 
@@ -230,8 +235,8 @@ def compare(truth, conns, ignore_extra=False, verbose=False):
         if not frames:
             diffs.append("conn %d: plugin connection %s has no states" % (i, cid))
             continue
-        reused = reused_later(conns, cid)
         for r, role in enumerate(("client", "server")):
+            reused = reused_later(conns, cid, role)
             seq = []
             for _, prev, cur in frames:
                 if prev is not None:

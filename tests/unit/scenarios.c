@@ -392,6 +392,26 @@ const scenario scenarios[] = {
      " h=CLOSED/SYN_RECEIVED;"
      "c R 1001 0 0 t=1005 CLOSED LISTEN h=CLOSED/LISTEN",
      0, 0, 0},
+    {"syn_in_synchronized_state_challenged",
+     "RFC 5961 4.2 (RFC 9293 3.10.7.4 fourth): a SYN arriving in a synchronized state draws a"
+     " challenge ACK and changes nothing; its sender, itself still synchronized, cannot have"
+     " sent it from its socket: no new connection (a forged SYN; Linux, random case 2017)",
+     OPEN "s FA 5001 1011 0 CLOSE_WAIT FIN_WAIT_1 +active_close;"
+          "s S 9000 0 0 CLOSE_WAIT FIN_WAIT_1 +syn_challenge -new_connection -port_reuse"
+          " h=CLOSE_WAIT/FIN_WAIT_1;"
+          "c A 1011 5002 0 CLOSE_WAIT FIN_WAIT_2;"
+          "c FA 1011 5002 0 LAST_ACK TIME_WAIT +passive_close;"
+          "s A 5002 1012 0 CLOSED TIME_WAIT h=CLOSED/TIME_WAIT",
+     0, 0, 0},
+    {"syn_to_client_time_wait_acked",
+     "a client's TIME-WAIT has no listener to give a SYN to: it answers with an ACK and stays"
+     " (Linux tcp_timewait_state_process(), TCP_TW_SYN without a listener; RFC 9293 3.10.7.4"
+     " fourth); the RST that answers that ACK at its sequence number ends it (RFC 5961 3.2,"
+     " Linux without tcp_rfc1337; random case 2017)",
+     CLIENT_CLOSE "s S 9000 0 0 TIME_WAIT CLOSED +syn_challenge -new_connection -port_reuse;"
+                  "c A 1012 5002 0 TIME_WAIT CLOSED;"
+                  "s R 5002 0 0 CLOSED CLOSED +reset_accepted h=CLOSED/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
