@@ -393,7 +393,7 @@ void tcps__log(tcps_tracker *t, tcps__ctx *x, const tcps_record *r)
                 : (r->events & TCPS_EVENT_BIT(TCPS_EV_RESET_CHALLENGE)) ? 1
                                                                          : 0;
         marks |= (uint8_t)(v << TCPS__E_RST_SHIFT);
-        if (v < 2 && TCPS__HAVE_ESTABLISHED(S->state) && !S->ended) {
+        if (TCPS__HAVE_ESTABLISHED(r->before[sender]) && !r->ended_before[sender]) {
             /* did S send it? its later segments will tell (tcps__after_rst) */
             c->hs_rst_open = 1;
             c->hs_rst_who = (uint8_t)sender;
@@ -461,6 +461,7 @@ typedef struct tcps__replay_state {
     tcps__item *ents;
     int n;
     uint8_t pending[TCPS__MAX_LOG];
+    uint8_t closed[TCPS__MAX_LOG]; /* its receiver had closed: it arrives late (tcps__closed_before()) */
 } tcps__replay_state;
 
 /* Delivers the deferred entries due before (frame, pos 1), oldest first. */
@@ -500,6 +501,44 @@ static int tcps__sends_after(const tcps__item *ents, int n, int i, int who)
         if (!(ents[j].flags & TCPS_RST) && !(ents[j].bits & TCPS__E_SERVER) == !who)
             return 1;
     return 0;
+}
+
+/* Entry i (after: when it arrives so far). Its receiver's later RST without
+ * ACK at a sequence number below i's ACK answers an earlier segment (Linux:
+ * data or a FIN reaching a socket closed for reading is answered by an RST,
+ * <SEQ=SEG.ACK><CTL=RST>, 3.10.7.1); if that receiver sent nothing but RSTs
+ * between i and it, nor after it, it had closed before i came: i arrives
+ * after that RST. */
+static uint32_t tcps__closed_before(const tcps__item *ents, int n, int i, uint32_t after)
+{
+    const tcps__item *e = &ents[i];
+    int rw = (e->bits & TCPS__E_SERVER) ? 0 : 1; /* i's receiver, 1: the server */
+    if (after || (e->flags & (TCPS_RST | TCPS_ACK)) != TCPS_ACK)
+        return after;
+    for (int j = i + 1; j < n; j++) {
+        const tcps__item *r = &ents[j];
+        if (((r->bits & TCPS__E_SERVER) ? 1 : 0) != rw)
+            continue;
+        if ((r->flags & (TCPS_RST | TCPS_ACK)) != TCPS_RST)
+            return after; /* it was there after i was sent */
+        if (TCPS__SEQ_LT(r->seq, e->ack))
+            return tcps__sends_after(ents, n, j, rw) ? after : r->frame;
+    }
+    return after;
+}
+
+/* Entry i, marked rejected (tcps__reject()): was the RST that marked it, the
+ * peer's first later RST without ACK at its ACK number, the peer's own? A
+ * peer that goes on sending (not RSTs) after it had a connection all along:
+ * the RST was forged, and rejected nothing (RFC 5961 3). */
+static int tcps__rejected_by_own(const tcps__item *ents, int n, int i)
+{
+    int peer = !(ents[i].bits & TCPS__E_SERVER);
+    for (int j = i + 1; j < n; j++)
+        if ((ents[j].flags & (TCPS_RST | TCPS_ACK)) == TCPS_RST &&
+            !(ents[j].bits & TCPS__E_SERVER) == !peer && ents[j].seq == ents[i].ack)
+            return !tcps__sends_after(ents, n, j, peer);
+    return 1;
 }
 
 /* Entry i, when an RST its receiver accepted: the receiver's segments
@@ -562,12 +601,13 @@ static void tcps__replay_rejected(tcps__ctx *x)
     tcps__replay_deliver_ack(x);
 }
 
-/* The receiver takes the segment later (*pending); its ACK at once: only
- * a FIN waits for the sequence space before it (3.10.7.4 eighth). */
-static void tcps__replay_defer(tcps__ctx *x, uint8_t *pending)
+/* The receiver takes the segment later (*pending); its ACK at once (ack_now:
+ * only a FIN waits for the sequence space before it, 3.10.7.4 eighth), or with
+ * it (a receiver closed before it came, tcps__closed_before()). */
+static void tcps__replay_defer(tcps__ctx *x, uint8_t *pending, int ack_now)
 {
     *pending = 1;
-    if ((x->seg->flags & (TCPS_FIN | TCPS_ACK)) == (TCPS_FIN | TCPS_ACK))
+    if (ack_now && (x->seg->flags & (TCPS_FIN | TCPS_ACK)) == (TCPS_FIN | TCPS_ACK))
         tcps__replay_deliver_ack(x);
 }
 
@@ -586,8 +626,11 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     st.r = &r;
     st.ents = ents;
     st.n = tcps__log_list(t, c, ents);
-    for (int i = 0; i < st.n; i++)
-        st.after[i] = tcps__rst_after(ents, st.n, i, tcps__after(t, c, idx, &ents[i]));
+    for (int i = 0; i < st.n; i++) {
+        uint32_t a = tcps__rst_after(ents, st.n, i, tcps__after(t, c, idx, &ents[i]));
+        st.after[i] = tcps__closed_before(ents, st.n, i, a);
+        st.closed[i] = st.after[i] != a;
+    }
     r.family = c->family;
     r.zone = c->zone;
     memcpy(r.a, c->a, sizeof(r.a));
@@ -621,7 +664,8 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
             if (x.ev & TCPS_EVENT_BIT(TCPS_EV_MIDSTREAM)) /* states set, not moved */
                 h->hs_init[TCPS_CLIENT] = h->hs_init[TCPS_SERVER] = TCPS_ESTABLISHED;
         }
-        int rejected = !(e->flags & TCPS_RST) && (e->bits & TCPS__E_RST) == TCPS__E_REJECTED;
+        int rejected = !(e->flags & TCPS_RST) && (e->bits & TCPS__E_RST) == TCPS__E_REJECTED &&
+                       tcps__rejected_by_own(ents, st.n, i) && !st.closed[i];
         if (e->flags & TCPS_RST)
             x.rst_own = !tcps__sends_after(ents, st.n, i, (e->bits & TCPS__E_SERVER) != 0);
         if ((e->flags & TCPS_RST) && st.after[i]) {
@@ -634,7 +678,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
         if (rest && rejected)
             tcps__replay_rejected(&x);
         else if (rest && st.after[i] && !(e->bits & TCPS__E_LOST))
-            tcps__replay_defer(&x, &st.pending[i]);
+            tcps__replay_defer(&x, &st.pending[i], !st.closed[i]);
     }
     tcps__replay_due(&st, UINT32_MAX);
     return r.hs_overflow ? -1 : 0;

@@ -222,7 +222,10 @@ static void tcps__reset(tcps__ctx *x)
         return;
     }
     x->ev |= TCPS_EVENT_BIT(TCPS_EV_RESET_ACCEPTED);
-    tcps__apply(x, S, IN_SND_RST);
+    /* In hindsight, an S that went on sending after it did not send it (a
+     * forged RST, RFC 5961 3): only its receiver takes it. */
+    if (!x->replay || x->rst_own)
+        tcps__apply(x, S, IN_SND_RST);
     if (R->state == TCPS_LISTEN) {
         /* The listener stays; nothing shows more of it than before. */
         tcps__step(x, R, IN_RCV_RST, R->cert);

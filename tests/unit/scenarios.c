@@ -407,10 +407,33 @@ const scenario scenarios[] = {
      "a client's TIME-WAIT has no listener to give a SYN to: it answers with an ACK and stays"
      " (Linux tcp_timewait_state_process(), TCP_TW_SYN without a listener; RFC 9293 3.10.7.4"
      " fourth); the RST that answers that ACK at its sequence number ends it (RFC 5961 3.2,"
-     " Linux without tcp_rfc1337; random case 2017)",
+     " Linux without tcp_rfc1337; seen in the first capture of random case 2017)",
      CLIENT_CLOSE "s S 9000 0 0 TIME_WAIT CLOSED +syn_challenge -new_connection -port_reuse;"
                   "c A 1012 5002 0 TIME_WAIT CLOSED;"
                   "s R 5002 0 0 CLOSED CLOSED +reset_accepted h=CLOSED/CLOSED",
+     0, 0, 0},
+    {"forged_rst_sender_goes_on",
+     "RFC 5961 3: an RST its receiver accepts closes the receiver; an end that goes on sending"
+     " data after it did not send it (a forged RST, 3.10.7.4 first): it stays ESTABLISHED, had"
+     " a connection when the SYN-ACK came, and is closed by the peer's RST answering its data"
+     " (3.10.7.1; Linux, random case 2001)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED h=ESTABLISHED/SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED +handshake_complete h=ESTABLISHED/ESTABLISHED;"
+     "c R 1001 0 0 CLOSED CLOSED +reset_accepted h=ESTABLISHED/CLOSED;"
+     "c A 1001 5001 100 CLOSED CLOSED h=ESTABLISHED/CLOSED;"
+     "s R 5001 0 0 CLOSED CLOSED h=CLOSED/CLOSED",
+     0, 0, 0},
+    {"data_to_closed_reader_rst_before_fin",
+     "Linux: data reaching a socket closed for reading is answered by an RST at the data's ACK"
+     " number (3.10.7.1 <SEQ=SEG.ACK>), and the socket is gone; a FIN sent before that RST"
+     " came reaches no socket (answered by the second RST): FIN_WAIT_1 -> CLOSED, never"
+     " FIN_WAIT_2 or TIME_WAIT (random case 2020)",
+     OPEN "s PA 5001 1011 100 ESTABLISHED ESTABLISHED;"
+          "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close;"
+          "s FA 5101 1012 0 TIME_WAIT LAST_ACK h=FIN_WAIT_1/LAST_ACK;"
+          "c R 1011 0 0 CLOSED CLOSED +reset_accepted hb=FIN_WAIT_1/LAST_ACK h=CLOSED/CLOSED;"
+          "c R 1012 0 0 CLOSED CLOSED h=CLOSED/CLOSED",
      0, 0, 0},
 };
 
