@@ -73,6 +73,7 @@ def derive_endpoint(sc, conn, role, local, remote, k, events, poller, t_end):
     if life[-1]["new"] == "CLOSED":
         t_next = lives[k + 1][0]["t"] if k + 1 < len(lives) else t_end
         seq = collapse(timewait_handoff(seq, life, tl, t_next, notes))
+        seq = fin_wait_2_timewait_acked(conn, role, life, seq, poller.wall_offset, notes)
         seq = fin_wait_2_instant(sc, conn, role, life, seq, notes)
     seq = collapse(seq)
     return {"states": seq, "end": seq[-1], "notes": notes}
@@ -144,6 +145,36 @@ def timewait_handoff(seq, life, tl, t_next, notes):
         seq.append("CLOSED")
         notes.append("the timewait socket disappeared before the end of the capture (an RST, or a "
                      "new SYN on the same tuple): CLOSED")
+    return seq
+
+
+def fin_wait_2_timewait_acked(conn, role, life, seq, wall_offset, notes):
+    """A timewait socket in substate FIN_WAIT_2 (an orphan's, tcp_close() with
+    tcp_fin_timeout) that gets the peer's FIN acknowledges it and becomes TIME_WAIT
+    (tcp_timewait_state_process(): "FIN arrived, enter true time-wait state"); no
+    tracepoint fires for that, and the socket table polls can miss it.  The capture's
+    ACK of the peer's FIN from this endpoint, sent after the hand-off, is the proof:
+    TIME_WAIT after that FIN_WAIT_2."""
+    if "FIN_WAIT_2" not in seq or "TIME_WAIT" in seq[seq.index("FIN_WAIT_2"):]:
+        return seq
+    if not any(s["dir"] != ("c2s" if role == "client" else "s2c") and s["flags"] & 0x01
+               for s in conn["segs"]):
+        return seq
+    mine = "c2s" if role == "client" else "s2c"
+    peer_fin_end = None
+    t_handoff = life[-1]["t"]
+    for s in conn["segs"]:
+        if s["dir"] != mine and s["flags"] & 0x01 and peer_fin_end is None:
+            peer_fin_end = (s["seq"] + s["len"] + 1) & 0xFFFFFFFF
+        if s["dir"] == mine and peer_fin_end is not None and s["flags"] & 0x10 and \
+                not s["flags"] & 0x04 and s["ack"] == peer_fin_end and \
+                s["ts"] - wall_offset > t_handoff - 0.001:
+            i = len(seq) - 1 - seq[::-1].index("FIN_WAIT_2")
+            seq = seq[:i + 1] + ["TIME_WAIT"] + seq[i + 1:]
+            notes.append("the timewait socket in substate FIN_WAIT_2 acknowledged the peer's FIN "
+                         "(the capture's ACK after the hand-off; no tracepoint, ss missed it): "
+                         "TIME_WAIT after FIN_WAIT_2")
+            break
     return seq
 
 
