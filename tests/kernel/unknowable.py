@@ -24,6 +24,9 @@ NEVER_HEARD = ("the kernel had no socket for it and the capture holds nothing it
                "listener was there (LISTEN, as assumed) or not cannot be seen")
 LISTENER_CLOSED = ("its request ended back in LISTEN, and the listener was closed later: closing a "
                    "listener sends nothing")
+FIN_ARRIVAL_UNSEEN = ("the peer's FIN, then the peer's RST at its sequence number, on a path with "
+                      "faults beyond the capture point, and nothing from it acknowledging the FIN: "
+                      "whether the FIN arrived first (CLOSE_WAIT) no segment shows")
 FORGED_UNSEEN = ("a forged segment (the case's inject faults) reached it on a link the capture point "
                  "does not see")
 
@@ -36,6 +39,57 @@ def conn_segs(pcap):
 def sent(segs, role, flags):
     way = "c2s" if role == "client" else "s2c"
     return any(s["dir"] == way and all(f in s["flags_s"] for f in flags) for s in segs)
+
+
+def closed_by_own_rst(segs, role):
+    """The endpoint's last segments in the capture are RSTs (it went on sending after
+    any earlier one: that one did not close it)."""
+    way = "c2s" if role == "client" else "s2c"
+    mine = [s for s in segs if s["dir"] == way]
+    return bool(mine) and "R" in mine[-1]["flags_s"]
+
+
+def capture_port(t):
+    """The link the capture was made on: "client" (the client's host or the router's
+    client-side port) or "server"."""
+    if t["vantage"] != "middle":
+        return t["vantage"]
+    for note in t["notes"]:
+        if note.startswith("captured on the router's "):
+            return "client" if "client-side" in note else "server"
+    return None
+
+
+def fin_arrival_unseen(t, role, want, got, segs):
+    """The peer's FIN and then the peer's RST at or next to the FIN's sequence number,
+    on a path with faults beyond the capture point, and the endpoint sent nothing that
+    acknowledges the FIN: whether the FIN arrived before the RST (CLOSE_WAIT, then
+    CLOSED; Linux takes an RST at RCV.NXT - 1 once the FIN is in) or was lost (the RST
+    alone, exact) no segment shows.  want and got may differ in that CLOSE_WAIT only."""
+    strip = [s for s in want if s != "CLOSE_WAIT"]
+    if strip == want and [s for s in got if s != "CLOSE_WAIT"] == got:
+        return False
+    if strip != [s for s in got if s != "CLOSE_WAIT"] or capture_port(t) == role:
+        return False  # captured on its own link, past the faults: what it got is there
+    way = "c2s" if role == "client" else "s2c"
+    peer_way = "s2c" if role == "client" else "c2s"
+    faults = []
+    for note in t["notes"]:
+        if note.startswith("faults: "):
+            faults = json.loads(note[len("faults: "):]) or []
+    if not any(r.get("dir", "both") in ("both", peer_way) and r.get("action") in ("drop", "delay")
+               for r in faults):
+        return False
+    fin = next((s for s in segs if s["dir"] == peer_way and "F" in s["flags_s"]), None)
+    if fin is None:
+        return False
+    fin_seq = (fin["seq"] + fin["len"]) & 0xFFFFFFFF
+    rst = next((s for s in segs if s["dir"] == peer_way and "R" in s["flags_s"] and
+                s["frame"] > fin["frame"] and s["seq"] in (fin_seq, (fin_seq + 1) & 0xFFFFFFFF)), None)
+    if rst is None:
+        return False
+    return not any(s["dir"] == way and "A" in s["flags_s"] and "R" not in s["flags_s"] and
+                   ((s["ack"] - fin_seq - 1) & 0xFFFFFFFF) < 0x80000000 for s in segs)
 
 
 def sent_unseen(want, role, segs):
@@ -83,8 +137,10 @@ def why(t, n, role, want, got, segs):
         return FORGED_UNSEEN
     if sent_unseen(want, role, segs):
         return SENT_UNSEEN
-    if want and want[-1] == "CLOSED" and got == want[:-1] and not sent(segs, role, "R"):
+    if want and want[-1] == "CLOSED" and got == want[:-1] and not closed_by_own_rst(segs, role):
         return SILENT_CLOSE
+    if fin_arrival_unseen(t, role, want, got, segs):
+        return FIN_ARRIVAL_UNSEEN
     if want == ["CLOSED"] and got == ["LISTEN"] and not sent(segs, role, ""):
         return NEVER_HEARD
     if len(want) > 1 and want[-1] == "CLOSED" and got == want[:-1] + ["LISTEN"] and \
