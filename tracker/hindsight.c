@@ -238,9 +238,17 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
     tcps__peer *R = x->rcv;
     const tcps_segment *s = x->seg;
     int acks = (s->flags & TCPS_ACK) != 0;
-    if (s->flags & TCPS_RST)
-        return;
     int rw = R == &c->p[TCPS_SERVER];
+    if (s->flags & TCPS_RST) {
+        /* An RST's ACK field changes nothing at R (3.10.7.4 first), but an
+         * abort's RST carries the sender's RCV.NXT (Linux, 3.10.5 with ACK):
+         * one short of R's FIN shows that FIN had not reached it. */
+        if (acks && R->has_fin_ord && !R->fin_covered && TCPS__SEQ_LT(s->ack, R->fin_seq + 1)) {
+            tcps__set_after(t, c, x->id, rw, TCPS__AFTER_FIN, s->frame);
+            c->hs_differs = 1;
+        }
+        return;
+    }
     tcps__coverage(t, c, x->id, rw, s, acks);
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_REVISED)) && R->has_fin_ord) {
         /* The sender's FIN shows R's FIN had not reached it: it did after. */

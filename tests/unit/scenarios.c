@@ -435,6 +435,15 @@ const scenario scenarios[] = {
           "c R 1011 0 0 CLOSED CLOSED +reset_accepted hb=FIN_WAIT_1/LAST_ACK h=CLOSED/CLOSED;"
           "c R 1012 0 0 CLOSED CLOSED h=CLOSED/CLOSED",
      0, 0, 0},
+    {"abort_rst_ack_short_of_fin",
+     "3.10.7.4 first: an RST's ACK field changes nothing at its receiver; but an abort's RST"
+     " carries its sender's RCV.NXT (Linux tcp_send_active_reset(), 3.10.5): one short of the"
+     " peer's FIN shows the FIN had not arrived: ESTABLISHED -> CLOSED, never CLOSE_WAIT"
+     " (random cases 4059, 4153)",
+     OPEN "s FA 5001 1011 0 CLOSE_WAIT FIN_WAIT_1 +active_close h=ESTABLISHED/FIN_WAIT_1;"
+          "c RA 1011 5001 0 CLOSED CLOSED +reset_accepted hb=ESTABLISHED/FIN_WAIT_1"
+          " h=CLOSED/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
