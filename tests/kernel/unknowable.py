@@ -27,6 +27,8 @@ LISTENER_CLOSED = ("its request ended back in LISTEN, and the listener was close
 FIN_ARRIVAL_UNSEEN = ("the peer's FIN, then the peer's RST at its sequence number, on a path with "
                       "faults beyond the capture point, and nothing from it acknowledging the FIN: "
                       "whether the FIN arrived first (CLOSE_WAIT) no segment shows")
+ARRIVAL_UNSEEN = ("the peer's last segments went past the capture point on a path that drops "
+                  "segments, and it sent nothing after them: whether they arrived no segment shows")
 FORGED_UNSEEN = ("a forged segment (the case's inject faults) reached it on a link the capture point "
                  "does not see")
 
@@ -60,6 +62,31 @@ def capture_port(t):
     return None
 
 
+def faults_on(t, way, actions=("drop", "delay")):
+    """The case's faults include one of `actions` on segments going `way`."""
+    for note in t["notes"]:
+        if note.startswith("faults: "):
+            for r in json.loads(note[len("faults: "):]) or []:
+                if r.get("dir", "both") in ("both", way) and r.get("action") in actions:
+                    return True
+    return False
+
+
+def arrival_unseen(t, role, want, got, segs):
+    """Hindsight's states go on from the kernel's (got = want + more) by the peer's
+    last segments, sent past the capture point on a path that drops segments, and
+    the endpoint sent nothing after them: whether they arrived no segment shows."""
+    if capture_port(t) == role or len(got) <= len(want) or got[:len(want)] != want:
+        return False
+    way = "c2s" if role == "client" else "s2c"
+    peer_way = "s2c" if role == "client" else "c2s"
+    if not faults_on(t, peer_way, ("drop",)):
+        return False
+    mine = [s["frame"] for s in segs if s["dir"] == way]
+    theirs = [s["frame"] for s in segs if s["dir"] == peer_way]
+    return bool(theirs) and theirs[-1] > (mine[-1] if mine else 0)
+
+
 def fin_arrival_unseen(t, role, want, got, segs):
     """The peer's FIN and then the peer's RST at or next to the FIN's sequence number,
     on a path with faults beyond the capture point, and the endpoint sent nothing that
@@ -73,12 +100,7 @@ def fin_arrival_unseen(t, role, want, got, segs):
         return False  # captured on its own link, past the faults: what it got is there
     way = "c2s" if role == "client" else "s2c"
     peer_way = "s2c" if role == "client" else "c2s"
-    faults = []
-    for note in t["notes"]:
-        if note.startswith("faults: "):
-            faults = json.loads(note[len("faults: "):]) or []
-    if not any(r.get("dir", "both") in ("both", peer_way) and r.get("action") in ("drop", "delay")
-               for r in faults):
+    if not faults_on(t, peer_way):
         return False
     fin = next((s for s in segs if s["dir"] == peer_way and "F" in s["flags_s"]), None)
     if fin is None:
@@ -141,6 +163,8 @@ def why(t, n, role, want, got, segs):
         return SILENT_CLOSE
     if fin_arrival_unseen(t, role, want, got, segs):
         return FIN_ARRIVAL_UNSEEN
+    if arrival_unseen(t, role, want, got, segs):
+        return ARRIVAL_UNSEEN
     if want == ["CLOSED"] and got == ["LISTEN"] and not sent(segs, role, ""):
         return NEVER_HEARD
     if len(want) > 1 and want[-1] == "CLOSED" and got == want[:-1] + ["LISTEN"] and \
