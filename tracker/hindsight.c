@@ -511,28 +511,38 @@ static int tcps__sends_after(const tcps__item *ents, int n, int i, int who)
     return 0;
 }
 
-/* Entry i (after: when it arrives so far). Its receiver's later RST without
+/* The frame after which entry i arrived at a receiver that had closed (0:
+ * no such evidence). Its receiver's later RST without
  * ACK at a sequence number below i's ACK answers an earlier segment (Linux:
  * data or a FIN reaching a socket closed for reading is answered by an RST,
- * <SEQ=SEG.ACK><CTL=RST>, 3.10.7.1); if that receiver sent nothing but RSTs
- * between i and it, nor after it, it had closed before i came: i arrives
- * after that RST. */
-static uint32_t tcps__closed_before(const tcps__item *ents, int n, int i, uint32_t after)
+ * <SEQ=SEG.ACK><CTL=RST>, 3.10.7.1); its RST with an ACK short of i's end
+ * shows i had not arrived. If that receiver sent nothing but RSTs between i
+ * and it, nor after it, it had closed before i came: i arrives after that
+ * RST. */
+static uint32_t tcps__closed_before(const tcps__item *ents, int n, int i)
 {
     const tcps__item *e = &ents[i];
     int rw = (e->bits & TCPS__E_SERVER) ? 0 : 1; /* i's receiver, 1: the server */
-    if (after || (e->flags & (TCPS_RST | TCPS_ACK)) != TCPS_ACK)
-        return after;
+    if ((e->flags & (TCPS_RST | TCPS_ACK)) != TCPS_ACK)
+        return 0;
     for (int j = i + 1; j < n; j++) {
         const tcps__item *r = &ents[j];
         if (((r->bits & TCPS__E_SERVER) ? 1 : 0) != rw)
             continue;
-        if ((r->flags & (TCPS_RST | TCPS_ACK)) != TCPS_RST)
-            return after; /* it was there after i was sent */
+        if ((r->flags & (TCPS_RST | TCPS_ACK)) == (TCPS_RST | TCPS_ACK)) {
+            /* an abort's RST carries its RCV.NXT (Linux): short of i's end,
+             * i had not arrived */
+            uint32_t end = e->seq + e->len + ((e->flags & TCPS_FIN) ? 1u : 0u);
+            if (end != e->seq && TCPS__SEQ_LT(r->ack, end))
+                return tcps__sends_after(ents, n, j, rw) ? 0 : r->frame;
+            return 0;
+        }
+        if (!(r->flags & TCPS_RST))
+            return 0; /* it was there after i was sent */
         if (TCPS__SEQ_LT(r->seq, e->ack))
-            return tcps__sends_after(ents, n, j, rw) ? after : r->frame;
+            return tcps__sends_after(ents, n, j, rw) ? 0 : r->frame;
     }
-    return after;
+    return 0;
 }
 
 /* Entry i, marked rejected (tcps__reject()): was the RST that marked it, the
@@ -636,8 +646,9 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
     st.n = tcps__log_list(t, c, ents);
     for (int i = 0; i < st.n; i++) {
         uint32_t a = tcps__rst_after(ents, st.n, i, tcps__after(t, c, idx, &ents[i]));
-        st.after[i] = tcps__closed_before(ents, st.n, i, a);
-        st.closed[i] = st.after[i] != a;
+        uint32_t gone = tcps__closed_before(ents, st.n, i);
+        st.after[i] = gone > a ? gone : a;
+        st.closed[i] = gone != 0;
     }
     r.family = c->family;
     r.zone = c->zone;

@@ -122,7 +122,22 @@ def sent_unseen(want, role, segs):
         return True  # a passive open sends its SYN-ACK, a simultaneous one its SYN
     if ("FIN_WAIT_1" in want or "LAST_ACK" in want) and not sent(segs, role, "F"):
         return True
+    if "CLOSING" in want and not fin_before_peer_fin(segs, role):
+        return True  # its FIN went out before the peer's came: no captured copy did
     return False
+
+
+def fin_before_peer_fin(segs, role):
+    """The capture holds a FIN of the endpoint that does not acknowledge the peer's FIN
+    (sent before that FIN arrived)."""
+    way = "c2s" if role == "client" else "s2c"
+    peer_fin = next((s for s in segs if s["dir"] != way and "F" in s["flags_s"]), None)
+    if peer_fin is None:
+        return True
+    end = (peer_fin["seq"] + peer_fin["len"] + 1) & 0xFFFFFFFF
+    return any(s["dir"] == way and "F" in s["flags_s"] and
+               ("A" not in s["flags_s"] or ((s["ack"] - end) & 0xFFFFFFFF) >= 0x80000000)
+               for s in segs)
 
 
 def forged_unseen(t, role):

@@ -444,6 +444,15 @@ const scenario scenarios[] = {
           "c RA 1011 5001 0 CLOSED CLOSED +reset_accepted hb=ESTABLISHED/FIN_WAIT_1"
           " h=CLOSED/CLOSED",
      0, 0, 0},
+    {"abort_rst_ack_short_of_data",
+     "an abort's RST carries its sender's RCV.NXT (Linux tcp_send_active_reset(), 3.10.5): one"
+     " short of the end of the peer's data shows that data, and the ACK of the sender's FIN"
+     " it carried, had not arrived: FIN_WAIT_1 -> CLOSED, never FIN_WAIT_2 (random case 4038)",
+     OPEN "s FA 5001 1011 0 CLOSE_WAIT FIN_WAIT_1 +active_close;"
+          "c PA 1011 5002 100 CLOSE_WAIT FIN_WAIT_2 h=CLOSE_WAIT/FIN_WAIT_1;"
+          "c FA 1111 5002 0 LAST_ACK TIME_WAIT h=LAST_ACK/FIN_WAIT_1;"
+          "s RA 5002 1011 0 CLOSED CLOSED +reset_accepted hb=LAST_ACK/FIN_WAIT_1 h=CLOSED/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
