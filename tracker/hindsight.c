@@ -216,7 +216,8 @@ static void tcps__sent_again(tcps_tracker *t, tcps__ctx *x, int sw)
 {
     tcps__conn *c = x->c;
     tcps__peer *S = x->snd;
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && !x->rcv->has_ack_syn_ord &&
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) &&
+        !(x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED)) && !x->rcv->has_ack_syn_ord &&
         S->has_syn_ord && !S->syn_covered) {
         tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_SYN_ORD), TCPS__E_SYN_ORD);
         S->has_syn_ord = 0;
@@ -257,7 +258,8 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
     }
     if (x->ev & TCPS_EVENT_BIT(TCPS_EV_DUPLICATE))
         return; /* the network's copy, not a retransmission: nothing was lost */
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) && R->has_ack_syn_ord) {
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK)) &&
+        !(x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED)) && R->has_ack_syn_ord) {
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_SYN_ORD), TCPS__E_ACK_SYN_ORD);
         R->has_ack_syn_ord = 0; /* the next covering ACK is logged again */
     }

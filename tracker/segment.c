@@ -103,6 +103,8 @@ static void tcps__send_synack(tcps__ctx *x)
     int same_isn = S->has_isn && s->seq == S->isn;
     if (S->sent_synack && same_isn) {
         x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_SYNACK);
+        if (S->has_nxt && TCPS__SEQ_GT(S->snd_nxt, S->isn + 1u))
+            x->ev |= TCPS_EVENT_BIT(TCPS_EV_REORDERED); /* S sent data or a FIN since */
         return;
     }
     S->sent_synack = 1;

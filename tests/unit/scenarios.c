@@ -453,6 +453,18 @@ const scenario scenarios[] = {
           "c FA 1111 5002 0 LAST_ACK TIME_WAIT h=LAST_ACK/FIN_WAIT_1;"
           "s RA 5002 1011 0 CLOSED CLOSED +reset_accepted hb=LAST_ACK/FIN_WAIT_1 h=CLOSED/CLOSED",
      0, 0, 0},
+    {"synack_copy_after_data",
+     "3.10.7.2/3.10.7.3: a SYN-ACK is retransmitted only from SYN-RECEIVED, and data or a FIN"
+     " is sent only once ESTABLISHED (Linux, no Fast Open): the same SYN-ACK captured after its"
+     " sender's data is a copy from the network (a duplicate or reordered), and says nothing"
+     " of the client's ACK being lost (random case 4025)",
+     "c S 1000 0 0 SYN_SENT LISTEN;"
+     "s SA 5000 1001 0 ESTABLISHED SYN_RECEIVED;"
+     "c A 1001 5001 0 ESTABLISHED ESTABLISHED +handshake_complete h=ESTABLISHED/ESTABLISHED;"
+     "s PA 5001 1001 10 ESTABLISHED ESTABLISHED h=ESTABLISHED/ESTABLISHED;"
+     "s SA 5000 1001 0 t=30 ESTABLISHED ESTABLISHED +retransmitted_synack +reordered"
+     " h=ESTABLISHED/ESTABLISHED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
