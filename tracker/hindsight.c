@@ -295,6 +295,9 @@ static void tcps__reject(tcps_tracker *t, tcps__conn *c, int rw, uint32_t seq)
             continue; /* nothing answers an RST */
         uint32_t len = (e->dprev_hi & TCPS__E_WIDE) ? tcps__slot_at(t, i - 2)->w.len : e->fl >> 20;
         uint32_t end = e->seq + len + ((f & TCPS_SYN) ? 1u : 0u) + ((f & TCPS_FIN) ? 1u : 0u);
+        const tcps__peer *S = &c->p[!rw];
+        if (S->has_ack && TCPS__SEQ_GEQ(S->max_ack, end) && end != e->seq)
+            return; /* S acknowledged it: it came while S had a connection */
         if ((f & TCPS_ACK) && e->ack == seq && R->has_nxt &&
             TCPS__SEQ_GEQ(end, R->snd_nxt)) {
             e->bits |= TCPS__E_REJECTED;

@@ -465,6 +465,17 @@ const scenario scenarios[] = {
      "s SA 5000 1001 0 t=30 ESTABLISHED ESTABLISHED +retransmitted_synack +reordered"
      " h=ESTABLISHED/ESTABLISHED",
      0, 0, 0},
+    {"rst_no_ack_after_own_abort",
+     "3.10.7.1: an RST without ACK answers a segment that found no connection; a segment its"
+     " sender had acknowledged (here the FIN, by the abort's RST) found one: a later RST"
+     " answering a late copy of older data does not undo that FIN's CLOSE_WAIT (random case"
+     " 4118)",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT h=FIN_WAIT_1/CLOSE_WAIT;"
+          "s RA 5001 1012 0 CLOSED CLOSED +reset_accepted hb=FIN_WAIT_1/CLOSE_WAIT"
+          " h=CLOSED/CLOSED;"
+          "c PA 1001 5001 10 t=30 CLOSED CLOSED h=CLOSED/CLOSED;"
+          "s R 5001 0 0 t=31 CLOSED CLOSED h=CLOSED/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
