@@ -128,9 +128,12 @@ static void tcps__send_fin(tcps__ctx *x)
     const tcps_segment *s = x->seg;
     uint32_t fin_seq = s->seq + s->len + ((s->flags & TCPS_SYN) ? 1u : 0u);
     if (S->has_fin) {
-        if (fin_seq == S->fin_seq)
+        if (fin_seq == S->fin_seq) {
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN);
-        else
+            /* its ACK below one S sent already: a copy made before that one */
+            if ((s->flags & TCPS_ACK) && S->has_ack && TCPS__SEQ_LT(s->ack, S->max_ack))
+                x->ev |= TCPS_EVENT_BIT(TCPS_EV_REORDERED);
+        } else
             x->ev |= TCPS_EVENT_BIT(TCPS_EV_UNEXPECTED);
         return;
     }

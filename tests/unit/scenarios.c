@@ -476,6 +476,18 @@ const scenario scenarios[] = {
           "c PA 1001 5001 10 t=30 CLOSED CLOSED h=CLOSED/CLOSED;"
           "s R 5001 0 0 t=31 CLOSED CLOSED h=CLOSED/CLOSED",
      0, 0, 0},
+    {"fin_copy_after_ack_not_lost",
+     "a copy of a FIN carrying an ACK below one its sender already sent was made before that"
+     " one (a duplicate or reordered copy, not a retransmission; Linux retransmits a lone FIN"
+     " no sooner than TCP_RTO_MIN): it says nothing of the peer's ACK being lost, and the"
+     " sender went FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT (random case 4132)",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close;"
+          "s A 5001 1012 0 FIN_WAIT_2 CLOSE_WAIT h=FIN_WAIT_2/CLOSE_WAIT;"
+          "s FA 5001 1012 0 TIME_WAIT LAST_ACK h=TIME_WAIT/LAST_ACK;"
+          "c A 1012 5002 0 TIME_WAIT CLOSED;"
+          "c FA 1011 5001 0 t=5 TIME_WAIT CLOSED +retransmitted_fin +reordered"
+          " h=TIME_WAIT/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
