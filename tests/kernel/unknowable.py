@@ -27,8 +27,9 @@ LISTENER_CLOSED = ("its request ended back in LISTEN, and the listener was close
 FIN_ARRIVAL_UNSEEN = ("the peer's FIN, then the peer's RST at its sequence number, on a path with "
                       "faults beyond the capture point, and nothing from it acknowledging the FIN: "
                       "whether the FIN arrived first (CLOSE_WAIT) no segment shows")
-ARRIVAL_UNSEEN = ("the peer's last segments went past the capture point on a path that drops "
-                  "segments, and it sent nothing after them: whether they arrived no segment shows")
+ARRIVAL_UNSEEN = ("the peer's last segments, or a pure ACK (which nothing acknowledges), went past "
+                  "the capture point on a path that drops segments: whether they arrived no "
+                  "segment shows")
 FORGED_UNSEEN = ("a forged segment (the case's inject faults) reached it on a link the capture point "
                  "does not see")
 
@@ -85,6 +86,26 @@ def arrival_unseen(t, role, want, got, segs):
     mine = [s["frame"] for s in segs if s["dir"] == way]
     theirs = [s["frame"] for s in segs if s["dir"] == peer_way]
     return bool(theirs) and theirs[-1] > (mine[-1] if mine else 0)
+
+
+def pure_ack_arrival_unseen(t, role, want, got, segs):
+    """Hindsight has a FIN_WAIT_2 the kernel did not: entered by a pure ACK of the
+    endpoint's FIN (no data, no FIN: nothing ever acknowledges it) that went past the
+    capture point on a path that drops segments; the kernel's FIN_WAIT_1 -> TIME_WAIT
+    says it was lost, and no segment shows either way."""
+    if [s for s in got if s != "FIN_WAIT_2"] != want or "FIN_WAIT_2" in want or \
+            capture_port(t) == role:
+        return False
+    way = "c2s" if role == "client" else "s2c"
+    peer_way = "s2c" if role == "client" else "c2s"
+    if not faults_on(t, peer_way, ("drop",)):
+        return False
+    fin = next((s for s in segs if s["dir"] == way and "F" in s["flags_s"]), None)
+    if fin is None:
+        return False
+    end = (fin["seq"] + fin["len"] + 1) & 0xFFFFFFFF
+    return any(s["dir"] == peer_way and s["flags_s"] == "A" and s["len"] == 0 and
+               ((s["ack"] - end) & 0xFFFFFFFF) < 0x80000000 for s in segs)
 
 
 def fin_arrival_unseen(t, role, want, got, segs):
@@ -178,7 +199,7 @@ def why(t, n, role, want, got, segs):
         return SILENT_CLOSE
     if fin_arrival_unseen(t, role, want, got, segs):
         return FIN_ARRIVAL_UNSEEN
-    if arrival_unseen(t, role, want, got, segs):
+    if arrival_unseen(t, role, want, got, segs) or pure_ack_arrival_unseen(t, role, want, got, segs):
         return ARRIVAL_UNSEEN
     if want == ["CLOSED"] and got == ["LISTEN"] and not sent(segs, role, ""):
         return NEVER_HEARD
