@@ -201,6 +201,11 @@ static TCPS__HOT void tcps__coverage(tcps_tracker *t, tcps__conn *c, uint32_t id
         if (acks && TCPS__SEQ_GEQ(s->ack, R->fin_seq + 1)) {
             R->fin_covered = 1;
         } else {
+            const tcps__entry *e = tcps__log_marked(t, c, rw, TCPS__E_FIN_ORD);
+            if (acks && e && s->ack == e->seq)
+                c->hs_fin_unarrived = (uint8_t)(c->hs_fin_unarrived | (1u << rw));
+            else
+                c->hs_fin_unarrived = (uint8_t)(c->hs_fin_unarrived & ~(1u << rw));
             tcps__set_after(t, c, id, rw, TCPS__AFTER_FIN, s->frame);
             c->hs_differs = 1;
         }
@@ -625,6 +630,13 @@ static void tcps__replay_rejected(tcps__ctx *x)
     tcps__replay_deliver_ack(x);
 }
 
+/* Entry e is a FIN whose whole segment had not arrived when the peer last
+ * acknowledged without covering it (tcps__coverage()): its ACK field waits too. */
+static int tcps__fin_unarrived(const tcps__conn *c, const tcps__item *e)
+{
+    return (e->bits & TCPS__E_FIN_ORD) && ((c->hs_fin_unarrived >> (e->bits & TCPS__E_SERVER)) & 1u);
+}
+
 /* The receiver takes the segment later (*pending); its ACK at once (ack_now:
  * only a FIN waits for the sequence space before it, 3.10.7.4 eighth), or with
  * it (a receiver closed before it came, tcps__closed_before()). */
@@ -703,7 +715,7 @@ static int tcps__replay(const tcps_tracker *t, tcps__conn *c, uint32_t idx, tcps
         if (rest && rejected)
             tcps__replay_rejected(&x);
         else if (rest && st.after[i] && !(e->bits & TCPS__E_LOST))
-            tcps__replay_defer(&x, &st.pending[i], !st.closed[i]);
+            tcps__replay_defer(&x, &st.pending[i], !st.closed[i] && !tcps__fin_unarrived(c, e));
     }
     tcps__replay_due(&st, UINT32_MAX);
     return r.hs_overflow ? -1 : 0;

@@ -242,6 +242,9 @@ typedef struct tcps__conn {
      * synchronized state and its receiver did not accept: that endpoint's
      * next segment, which shows the RST was not its own, is logged */
     uint8_t hs_rst_open : 1, hs_rst_who : 1;
+    /* bit i: the peer's latest ACK not covering endpoint i's FIN acknowledged
+     * all before the FIN's segment: that segment had not arrived, nor its ACK */
+    uint8_t hs_fin_unarrived : 2;
     uint8_t nlog;
     uint32_t last_frame;
     uint32_t events; /* union of its events (TCPS_EVENT_COUNT <= 32) */

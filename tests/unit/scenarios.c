@@ -488,6 +488,16 @@ const scenario scenarios[] = {
           "c FA 1011 5001 0 t=5 TIME_WAIT CLOSED +retransmitted_fin +reordered"
           " h=TIME_WAIT/CLOSED",
      0, 0, 0},
+    {"fin_ack_segment_delayed_whole",
+     "a segment arrives whole: an ACK of the peer acknowledging everything before a FIN"
+     " segment, but not the FIN, shows the segment had not arrived, its ACK field neither"
+     " (only a FIN above a sequence gap waits while its ACK is taken, 3.10.7.4): FIN_WAIT_1 ->"
+     " TIME_WAIT when it comes, no FIN_WAIT_2 (random case 4092)",
+     OPEN "c FA 1011 5001 0 FIN_WAIT_1 CLOSE_WAIT +active_close;"
+          "s FA 5001 1012 0 TIME_WAIT LAST_ACK h=FIN_WAIT_1/LAST_ACK;"
+          "c A 1012 5001 0 t=40 TIME_WAIT LAST_ACK h=FIN_WAIT_1/LAST_ACK;"
+          "c A 1012 5002 0 t=41 TIME_WAIT CLOSED h=TIME_WAIT/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
