@@ -255,6 +255,8 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         }
         return;
     }
+    if (x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED))
+        return; /* an old copy: its ACK tells what its sender had back then */
     tcps__coverage(t, c, x->id, rw, s, acks);
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_REVISED)) && R->has_fin_ord) {
         /* The sender's FIN shows R's FIN had not reached it: it did after. */
@@ -513,11 +515,13 @@ static void tcps__replay_due(tcps__replay_state *st, uint32_t frame)
     }
 }
 
-/* Endpoint who (1: the server) has an entry after entry i that is no RST. */
+/* Endpoint who (1: the server) has an entry after entry i that is no RST,
+ * nor a SYN (a SYN of this connection seen after entry i is an old copy: a
+ * new SYN would open a new connection). */
 static int tcps__sends_after(const tcps__item *ents, int n, int i, int who)
 {
     for (int j = i + 1; j < n; j++)
-        if (!(ents[j].flags & TCPS_RST) && !(ents[j].bits & TCPS__E_SERVER) == !who)
+        if (!(ents[j].flags & (TCPS_RST | TCPS_SYN)) && !(ents[j].bits & TCPS__E_SERVER) == !who)
             return 1;
     return 0;
 }

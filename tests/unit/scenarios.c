@@ -498,6 +498,15 @@ const scenario scenarios[] = {
           "c A 1012 5001 0 t=40 TIME_WAIT LAST_ACK h=FIN_WAIT_1/LAST_ACK;"
           "c A 1012 5002 0 t=41 TIME_WAIT CLOSED h=TIME_WAIT/CLOSED",
      0, 0, 0},
+    {"syn_copy_after_abort",
+     "a SYN with the connection's own ISN seen after its sender's abort is an old copy (a new"
+     " SYN would open a new connection): its missing ACK tells nothing of the FIN the sender"
+     " had acknowledged, nor does it show that the abort's RST was forged (RFC 5961 3):"
+     " ESTABLISHED -> CLOSE_WAIT -> CLOSED (random case 4064)",
+     OPEN "s FA 5001 1011 0 CLOSE_WAIT FIN_WAIT_1 +active_close h=CLOSE_WAIT/FIN_WAIT_1;"
+          "c RA 1011 5002 0 CLOSED CLOSED +reset_accepted h=CLOSED/CLOSED;"
+          "c S 1000 0 0 t=30 CLOSED CLOSED +retransmitted_syn +reordered h=CLOSED/CLOSED",
+     0, 0, 0},
 };
 
 const size_t n_scenarios = sizeof(scenarios) / sizeof(scenarios[0]);
