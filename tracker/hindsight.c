@@ -255,8 +255,11 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         }
         return;
     }
-    if (x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED))
-        return; /* an old copy: its ACK tells what its sender had back then */
+    /* An old copy (a SYN once its sender acknowledged the peer's: a retried
+     * SYN before that is news): its ACK tells what its sender had back then. */
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED)) &&
+        (!(s->flags & TCPS_SYN) || x->snd->has_ack_syn_ord))
+        return;
     tcps__coverage(t, c, x->id, rw, s, acks);
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_REVISED)) && R->has_fin_ord) {
         /* The sender's FIN shows R's FIN had not reached it: it did after. */
