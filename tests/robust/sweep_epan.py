@@ -20,7 +20,8 @@ A file fails when sweep_epan aborts on it (a broken check, a sanitizer report)
 or takes more than --timeout seconds (a hang); the rest of its batch is then run
 on. Prints the exit status tshark without the plugin gives each file, as
 sweep_epan reports it from wiretap's read status (robust.sweep.variants checks
-that claim against tshark itself on its own variants), counted.
+that claim against tshark itself on its own variants; --tshark-every K does here
+for every Kth variant, as nobody when run as root), counted.
 
 Exit status: 0 pass, 1 fail, 2 usage or setup error.
 """
@@ -119,6 +120,20 @@ def run_batch(program, files, timeout, first=0):
     return results, failures
 
 
+def tshark_status(tmp, path):
+    """tshark's exit status on path without any plugin (-2 -V, as sweep.py's run without
+    the plugin); as root, run as nobody (root ignores WIRESHARK_PLUGIN_DIR)."""
+    cmd = ["env", "-i", "PATH=/usr/bin:/bin", "HOME=" + os.path.join(tmp, "home"),
+           "XDG_CONFIG_HOME=" + os.path.join(tmp, "home", ".config"), "LC_ALL=C.UTF-8",
+           "WIRESHARK_PLUGIN_DIR=" + os.path.join(tmp, "noplugins"),
+           "WIRESHARK_EXTCAP_DIR=" + os.path.join(tmp, "noplugins"),
+           os.environ.get("TSHARK", "tshark"), "-r", path, "-2", "-V"]
+    if os.getuid() == 0:
+        cmd = ["runuser", "-u", "nobody", "--"] + cmd
+    return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          cwd=tmp).returncode
+
+
 def sweep(program, files, jobs, batch, timeout):
     starts = range(0, len(files), batch)
     results, failures = {}, []
@@ -141,6 +156,9 @@ def parse_args():
     ap.add_argument("--batch", type=int, default=40, help="files per sweep_epan process")
     ap.add_argument("--timeout", type=int, default=60, help="seconds per file before a hang")
     ap.add_argument("--keep", help="copy failing variants into this folder")
+    ap.add_argument("--tshark-every", type=int, default=0, metavar="K",
+                    help="also read every Kth variant with tshark without the plugin: the "
+                    "status sweep_epan reports must be tshark's (slow: by hand)")
     ap.add_argument("paths", nargs="+")
     return ap.parse_args()
 
@@ -183,6 +201,25 @@ def main():
                t_made - t0))
         sys.stdout.flush()
         results, failures = sweep(args.program, files, args.jobs, args.batch, args.timeout)
+        if args.tshark_every > 0:
+            os.makedirs(os.path.join(tmp, "home", ".config"))
+            os.makedirs(os.path.join(tmp, "noplugins"))
+            subprocess.run(["chmod", "-R", "a+rwX", tmp], check=True)
+            some = files[::args.tshark_every]
+            with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+                theirs = list(pool.map(lambda f: tshark_status(tmp, f), some))
+            counts, same = {}, 0
+            for f, st in zip(some, theirs):
+                counts[st] = counts.get(st, 0) + 1
+                if f in results and results[f][0] == st:
+                    same += 1
+                elif f in results:
+                    failures.append((f, "status %d, tshark without the plugin %d" %
+                                     (results[f][0], st), ""))
+            print("tshark without the plugin, 1 variant in %d: the status sweep_epan "
+                  "reported for %d of %d (tshark: %s)" %
+                  (args.tshark_every, same, len(some),
+                   ", ".join("%s x%d" % kv for kv in sorted(counts.items()))))
         for f, why, err in failures:
             print("FAIL %s: %s" % (f, why))
             sys.stdout.write(err)
