@@ -18,7 +18,10 @@
 
 #include "tcpstate-tap.h"
 
+/* The fuzz target's limit; tests/robust/sweep_epan.c builds these files with a larger one. */
+#ifndef FP_MAX_FRAMES
 #define FP_MAX_FRAMES 512
+#endif
 
 /* A capture held in memory: frame i (frame number i + 1) is data[i], len[i] bytes, taken
  * at ns[i] nanoseconds since the epoch (any value: time may go backwards). */
@@ -28,6 +31,8 @@ typedef struct {
     const uint8_t *data[FP_MAX_FRAMES];
     guint32 len[FP_MAX_FRAMES];
     gint64 ns[FP_MAX_FRAMES];
+    guint32 wire_len[FP_MAX_FRAMES]; /* length on the wire; 0: len[i] (nothing cut) */
+    int frame_encap[FP_MAX_FRAMES];  /* 0: encap (a file with one encapsulation) */
     gboolean taps; /* draw the taps after the first pass */
 } fp_capture;
 

@@ -44,7 +44,11 @@ static const char *in_range(const fp_rec *r, guint n, guint32 prev_frame, guint3
 
 /* The diagram: invariants.c's checks on the tracker's record as the plugin kept it. The
  * plugin does not keep the "ended" flags: an endpoint's connection ends when it moves to
- * CLOSED from another state, and stays ended. */
+ * CLOSED from another state, within a record or between two (a record whose "before" is
+ * CLOSED for an endpoint an earlier record showed in another state: the tracker moved it
+ * between the frames, as when a capture at the client shows the server's ACK of the
+ * client's FIN after the FIN, the server's LAST_ACK -> CLOSED taken at the FIN's arrival),
+ * and stays ended. Bits of the map's value: 0-1 ended, 2-3 seen in a state but CLOSED. */
 static const char *legal(inv_state *inv, GHashTable *ended, const fp_rec *r) {
     tcps_record t;
     guint bits = GPOINTER_TO_UINT(g_hash_table_lookup(ended, GUINT_TO_POINTER(r->rec.conn_id)));
@@ -59,9 +63,11 @@ static const char *legal(inv_state *inv, GHashTable *ended, const fp_rec *r) {
         t.after[i] = r->rec.after[i];
         t.cert[i] = r->rec.cert[i];
         t.entered[i] = r->rec.entered[i];
-        t.ended_before[i] = (bits >> i) & 1;
+        t.ended_before[i] =
+            ((bits >> i) & 1) || (t.before[i] == TCPS_CLOSED && ((bits >> (2 + i)) & 1));
         t.ended[i] = t.ended_before[i] || (t.after[i] == TCPS_CLOSED && t.before[i] != TCPS_CLOSED);
         bits |= (guint)t.ended[i] << i;
+        bits |= (guint)(t.before[i] != TCPS_CLOSED || t.after[i] != TCPS_CLOSED) << (2 + i);
     }
     g_hash_table_insert(ended, GUINT_TO_POINTER(r->rec.conn_id), GUINT_TO_POINTER(bits));
     return inv_check(inv, &t);

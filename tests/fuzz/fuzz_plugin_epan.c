@@ -187,8 +187,8 @@ static void frame_rec(const fp_capture *cap, guint i, wtap_rec *rec) {
     }
     rec->tsprec = WTAP_TSPREC_NSEC;
     rec->rec_header.packet_header.caplen = cap->len[i];
-    rec->rec_header.packet_header.len = cap->len[i];
-    rec->rec_header.packet_header.pkt_encap = cap->encap;
+    rec->rec_header.packet_header.len = cap->wire_len[i] ? cap->wire_len[i] : cap->len[i];
+    rec->rec_header.packet_header.pkt_encap = cap->frame_encap[i] ? cap->frame_encap[i] : cap->encap;
 }
 
 /* One pass over every frame, as file.c does it. */

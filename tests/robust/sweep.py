@@ -20,6 +20,10 @@ reproducible; every other variant spares the 14-byte Ethernet header; every
 eighth is also cut short in the middle of a record, which tshark reports as
 an error) into a temporary folder, and sweeps those instead.
 
+--epan SWEEP_EPAN also runs the in-process sweep (sweep_epan.c) over the same
+captures: it must pass, and the exit status it reports for each (wiretap's read
+status) must be the one tshark without the plugin gave.
+
 As root, tshark runs as "nobody" (root ignores WIRESHARK_PLUGIN_DIR).
 WIRESHARK_EXTCAP_DIR points to an empty folder: extcap helpers started by
 tshark inherit LD_PRELOAD, and androiddump hangs under the ASan runtime.
@@ -232,6 +236,34 @@ def make_variants(sources, n, seed, outdir):
     return made
 
 
+def epan_check(program, results, jobs):
+    """--epan: the in-process sweep (sweep_epan.c, run as sweep_epan.py runs it) over the
+    same captures must pass, and report for each the exit status tshark without the
+    plugin gave it."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sweep_epan
+    epan, failures = sweep_epan.sweep(program, [r["path"] for r in results], jobs, 40, 60)
+    failed = {f: why for f, why, _ in failures}
+    same = 0
+    for r in results:
+        if r["path"] in failed:
+            problem = failed[r["path"]]
+        elif r["path"] not in epan:
+            problem = "no result"
+        elif epan[r["path"]][0] != r["without"]:
+            problem = "status %d, tshark without the plugin %s" % (epan[r["path"]][0],
+                                                                   r["without"])
+        else:
+            same += 1
+            continue
+        r["problems"].append("in-process sweep: " + problem)
+        print("FAIL %s: in-process sweep: %s" % (r["path"], problem))
+    for f, _, err in failures:
+        sys.stdout.write(err)
+    print("in-process sweep (%s): the same exit status as tshark without the plugin for %d "
+          "of %d captures" % (os.path.basename(program), same, len(results)))
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plugin", required=True, help="the sanitized plugin (tcpstate_asan.so)")
@@ -245,6 +277,7 @@ def parse_args():
     ap.add_argument("--seed", type=int, default=20240)
     ap.add_argument("--skip-missing", action="store_true")
     ap.add_argument("--keep", help="keep failing captures in this folder")
+    ap.add_argument("--epan", help="also run this sweep_epan over the captures (see epan_check)")
     ap.add_argument("--require-trees", action="store_true",
                     help="fail a capture read with -V where the plugin drew no TCP state tree")
     ap.add_argument("paths", nargs="+")
@@ -300,6 +333,8 @@ def main():
                     if args.keep:
                         os.makedirs(args.keep, exist_ok=True)
                         shutil.copy(r["path"], args.keep)
+        if args.epan:
+            epan_check(args.epan, results, args.jobs)
         cpu1 = os.times()
 
     statuses = {}
