@@ -227,8 +227,8 @@ static void tcps__sent_again(tcps_tracker *t, tcps__ctx *x, int sw)
         tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_SYN_ORD), TCPS__E_SYN_ORD);
         S->has_syn_ord = 0;
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) &&
-        !(x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED)) && S->has_fin_ord && !S->fin_covered) {
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && S->has_fin_ord &&
+        !S->fin_covered) {
         tcps__mark_lost(c, tcps__log_marked(t, c, sw, TCPS__E_FIN_ORD), TCPS__E_FIN_ORD);
         S->has_fin_ord = 0;
     }
@@ -256,7 +256,8 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         return;
     }
     /* An old copy (a SYN once its sender acknowledged the peer's: a retried
-     * SYN before that is news): its ACK tells what its sender had back then. */
+     * SYN before that is news): its ACK tells what its sender had back then,
+     * and it proves nothing lost (a reordered FIN never gets below). */
     if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED)) &&
         (!(s->flags & TCPS_SYN) || x->snd->has_ack_syn_ord))
         return;
@@ -273,8 +274,7 @@ static void tcps__evidence(tcps_tracker *t, tcps__ctx *x)
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_SYN_ORD), TCPS__E_ACK_SYN_ORD);
         R->has_ack_syn_ord = 0; /* the next covering ACK is logged again */
     }
-    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) &&
-        !(x->ev & TCPS_EVENT_BIT(TCPS_EV_REORDERED)) && R->has_ack_fin_ord) {
+    if ((x->ev & TCPS_EVENT_BIT(TCPS_EV_RETRANSMITTED_FIN)) && R->has_ack_fin_ord) {
         tcps__mark_lost(c, tcps__log_marked(t, c, rw, TCPS__E_ACK_FIN_ORD), TCPS__E_ACK_FIN_ORD);
         R->has_ack_fin_ord = 0;
     }
