@@ -39,16 +39,30 @@ def conn_segs(pcap):
     return segments.pcap_conns(segments.read_pcap(pcap))
 
 
+def ways(role):
+    """(direction of the endpoint's segments, direction of its peer's)."""
+    return ("c2s", "s2c") if role == "client" else ("s2c", "c2s")
+
+
+def covers(s, end):
+    """Segment s acknowledges sequence number end (ACK >= end, modulo 2^32)."""
+    return "A" in s["flags_s"] and ((s["ack"] - end) & 0xFFFFFFFF) < 0x80000000
+
+
+def fin_end(fin):
+    """The sequence number just after a FIN segment's FIN."""
+    return (fin["seq"] + fin["len"] + 1) & 0xFFFFFFFF
+
+
 def sent(segs, role, flags):
-    way = "c2s" if role == "client" else "s2c"
+    way = ways(role)[0]
     return any(s["dir"] == way and all(f in s["flags_s"] for f in flags) for s in segs)
 
 
 def closed_by_own_rst(segs, role):
     """The endpoint's last segments in the capture are RSTs (it went on sending after
     any earlier one: that one did not close it)."""
-    way = "c2s" if role == "client" else "s2c"
-    mine = [s for s in segs if s["dir"] == way]
+    mine = [s for s in segs if s["dir"] == ways(role)[0]]
     return bool(mine) and "R" in mine[-1]["flags_s"]
 
 
@@ -63,14 +77,18 @@ def capture_port(t):
     return None
 
 
-def faults_on(t, way, actions=("drop", "delay")):
-    """The case's faults include one of `actions` on segments going `way`."""
+def faults(t):
+    """The case's wire fault rules (fwd.py), from its truth file's notes."""
     for note in t["notes"]:
         if note.startswith("faults: "):
-            for r in json.loads(note[len("faults: "):]) or []:
-                if r.get("dir", "both") in ("both", way) and r.get("action") in actions:
-                    return True
-    return False
+            return json.loads(note[len("faults: "):]) or []
+    return []
+
+
+def faults_on(t, way, actions=("drop", "delay")):
+    """The case's faults include one of `actions` on segments going `way`."""
+    return any(r.get("dir", "both") in ("both", way) and r.get("action") in actions
+               for r in faults(t))
 
 
 def arrival_unseen(t, role, want, got, segs):
@@ -84,8 +102,7 @@ def arrival_unseen(t, role, want, got, segs):
         bases.append(want[:-1])  # and then closed without sending anything
     if not any(len(got) > len(b) and got[:len(b)] == b for b in bases):
         return False
-    way = "c2s" if role == "client" else "s2c"
-    peer_way = "s2c" if role == "client" else "c2s"
+    way, peer_way = ways(role)
     if not faults_on(t, peer_way, ("drop",)):
         return False
     mine = [s["frame"] for s in segs if s["dir"] == way]
@@ -101,16 +118,12 @@ def pure_ack_arrival_unseen(t, role, want, got, segs):
     if [s for s in got if s != "FIN_WAIT_2"] != want or "FIN_WAIT_2" in want or \
             capture_port(t) == role:
         return False
-    way = "c2s" if role == "client" else "s2c"
-    peer_way = "s2c" if role == "client" else "c2s"
+    way, peer_way = ways(role)
     if not faults_on(t, peer_way, ("drop",)):
         return False
     fin = next((s for s in segs if s["dir"] == way and "F" in s["flags_s"]), None)
-    if fin is None:
-        return False
-    end = (fin["seq"] + fin["len"] + 1) & 0xFFFFFFFF
-    return any(s["dir"] == peer_way and s["flags_s"] == "A" and s["len"] == 0 and
-               ((s["ack"] - end) & 0xFFFFFFFF) < 0x80000000 for s in segs)
+    return fin is not None and any(s["dir"] == peer_way and s["flags_s"] == "A" and s["len"] == 0
+                                   and covers(s, fin_end(fin)) for s in segs)
 
 
 def fin_arrival_unseen(t, role, want, got, segs):
@@ -119,13 +132,12 @@ def fin_arrival_unseen(t, role, want, got, segs):
     acknowledges the FIN: whether the FIN arrived before the RST (CLOSE_WAIT, then
     CLOSED; Linux takes an RST at RCV.NXT - 1 once the FIN is in) or was lost (the RST
     alone, exact) no segment shows.  want and got may differ in that CLOSE_WAIT only."""
-    strip = [s for s in want if s != "CLOSE_WAIT"]
-    if strip == want and [s for s in got if s != "CLOSE_WAIT"] == got:
+    strip_want = [s for s in want if s != "CLOSE_WAIT"]
+    strip_got = [s for s in got if s != "CLOSE_WAIT"]
+    if (strip_want == want and strip_got == got) or strip_want != strip_got or \
+            capture_port(t) == role:  # on its own link, past the faults: what it got is there
         return False
-    if strip != [s for s in got if s != "CLOSE_WAIT"] or capture_port(t) == role:
-        return False  # captured on its own link, past the faults: what it got is there
-    way = "c2s" if role == "client" else "s2c"
-    peer_way = "s2c" if role == "client" else "c2s"
+    way, peer_way = ways(role)
     if not faults_on(t, peer_way):
         return False
     fin = next((s for s in segs if s["dir"] == peer_way and "F" in s["flags_s"]), None)
@@ -136,8 +148,8 @@ def fin_arrival_unseen(t, role, want, got, segs):
                 s["frame"] > fin["frame"] and s["seq"] in (fin_seq, (fin_seq + 1) & 0xFFFFFFFF)), None)
     if rst is None:
         return False
-    return not any(s["dir"] == way and "A" in s["flags_s"] and "R" not in s["flags_s"] and
-                   ((s["ack"] - fin_seq - 1) & 0xFFFFFFFF) < 0x80000000 for s in segs)
+    return not any(s["dir"] == way and "R" not in s["flags_s"] and covers(s, fin_end(fin))
+                   for s in segs)
 
 
 def sent_unseen(want, role, segs):
@@ -156,30 +168,19 @@ def sent_unseen(want, role, segs):
 def fin_before_peer_fin(segs, role):
     """The capture holds a FIN of the endpoint that does not acknowledge the peer's FIN
     (sent before that FIN arrived)."""
-    way = "c2s" if role == "client" else "s2c"
+    way = ways(role)[0]
     peer_fin = next((s for s in segs if s["dir"] != way and "F" in s["flags_s"]), None)
-    if peer_fin is None:
-        return True
-    end = (peer_fin["seq"] + peer_fin["len"] + 1) & 0xFFFFFFFF
-    return any(s["dir"] == way and "F" in s["flags_s"] and
-               ("A" not in s["flags_s"] or ((s["ack"] - end) & 0xFFFFFFFF) >= 0x80000000)
-               for s in segs)
+    return peer_fin is None or any(s["dir"] == way and "F" in s["flags_s"] and
+                                   not covers(s, fin_end(peer_fin)) for s in segs)
 
 
 def forged_unseen(t, role):
     """The case injected forged segments towards this endpoint where the capture point
     cannot see them: fwd.py forges on the router and sends them out of the port towards
     the segment's receiver (towards its sender with "back")."""
-    rules = []
-    for note in t["notes"]:
-        if note.startswith("faults: "):
-            rules = json.loads(note[len("faults: "):]) or []
-    vantage = t["vantage"]
-    port = None
-    for note in t["notes"]:
-        if note.startswith("captured on the router's "):
-            port = "client" if "client-side" in note else "server"
-    for r in rules:
+    if capture_port(t) == role:
+        return False  # captured on its own link: whatever reached it is in the capture
+    for r in faults(t):
         if r.get("action") != "inject":
             continue
         ways = ["c2s", "s2c"] if r.get("dir", "both") == "both" else [r["dir"]]
@@ -187,10 +188,7 @@ def forged_unseen(t, role):
             to = ("server" if way == "c2s" else "client")
             if r.get("back"):
                 to = "client" if to == "server" else "server"
-            if to != role:
-                continue
-            seen = (vantage == role) or (vantage == "middle" and port == role)
-            if not seen:
+            if to == role:
                 return True
     return False
 
