@@ -82,18 +82,6 @@ static guint split_frames(const uint8_t *d, size_t n, fp_frame *out) {
 
 /* ---- Preferences ------------------------------------------------------------------------ */
 
-static void set_pref(const char *name, const char *value) {
-    char *setting = g_strdup_printf("tcpstate.%s:%s", name, value);
-    char *errmsg = NULL;
-
-    if (prefs_set_pref(setting, &errmsg) != PREFS_SET_OK) {
-        fprintf(stderr, "fuzz_plugin: cannot set %s: %s\n", setting, errmsg ? errmsg : "");
-        abort();
-    }
-    g_free(errmsg);
-    g_free(setting);
-}
-
 static void set_prefs(guint8 b, gboolean changed) {
     static const char *const tw[4] = {"off", "linux", "rfc", "off"};
     static const char *const vantage[4] = {"unknown", "client", "server", "unknown"};
@@ -104,10 +92,10 @@ static void set_prefs(guint8 b, gboolean changed) {
         v = (v + 1) % 3;
         midstream = !midstream;
     }
-    set_pref("time_wait", tw[(b >> 2) & 3]);
-    set_pref("midstream", midstream ? "TRUE" : "FALSE");
-    set_pref("vantage", vantage[v]);
-    set_pref("info_column", (b & 0x80) ? "FALSE" : "TRUE");
+    fp_set_pref("time_wait", tw[(b >> 2) & 3]);
+    fp_set_pref("midstream", midstream ? "TRUE" : "FALSE");
+    fp_set_pref("vantage", vantage[v]);
+    fp_set_pref("info_column", (b & 0x80) ? "FALSE" : "TRUE");
     prefs_apply(prefs_find_module("tcpstate")); /* the module's only: prefs_apply_all() is slow */
 }
 

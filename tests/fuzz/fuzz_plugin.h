@@ -48,6 +48,9 @@ extern const char *fuzz_input_name;
 /* Once per process: libwireshark with the plugin registered, taps listening. */
 void fp_epan_setup(void);
 
+/* Sets the plugin's preference tcpstate.NAME to VALUE; aborts if it is refused. */
+void fp_set_pref(const char *name, const char *value);
+
 /* A fresh dissection of cap with the current preferences (the session is made anew, as
  * when Wireshark re-dissects), passes 1 or 2 passes; every pass checked
  * (fp_check_pass), the second against the first. Returns the first pass's records. */

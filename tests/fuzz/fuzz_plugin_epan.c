@@ -134,6 +134,18 @@ static void setup_taps(void) {
     start_requested_stats();
 }
 
+void fp_set_pref(const char *name, const char *value) {
+    char *setting = g_strdup_printf("tcpstate.%s:%s", name, value);
+    char *errmsg = NULL;
+
+    if (prefs_set_pref(setting, &errmsg) != PREFS_SET_OK) {
+        fprintf(stderr, "fp_set_pref: cannot set %s: %s\n", setting, errmsg ? errmsg : "");
+        abort();
+    }
+    g_free(errmsg);
+    g_free(setting);
+}
+
 void fp_epan_setup(void) {
     static const struct report_message_routines routines = {
         .vreport_failure = failure,

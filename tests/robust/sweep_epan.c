@@ -55,25 +55,13 @@ static void on_alarm(int sig) {
     _exit(3);
 }
 
-static void set_pref(const char *name, const char *value) {
-    char *setting = g_strdup_printf("tcpstate.%s:%s", name, value);
-    char *errmsg = NULL;
-
-    if (prefs_set_pref(setting, &errmsg) != PREFS_SET_OK) {
-        fprintf(stderr, "sweep_epan: cannot set %s: %s\n", setting, errmsg ? errmsg : "");
-        abort();
-    }
-    g_free(errmsg);
-    g_free(setting);
-}
-
 static void set_prefs(guint k) {
     static const char *const tw[3] = {"linux", "rfc", "off"};
     static const char *const vantage[3] = {"unknown", "client", "server"};
 
-    set_pref("time_wait", tw[k % 3]);
-    set_pref("vantage", vantage[(k / 3) % 3]);
-    set_pref("midstream", (k / 9) % 2 ? "FALSE" : "TRUE");
+    fp_set_pref("time_wait", tw[k % 3]);
+    fp_set_pref("vantage", vantage[(k / 3) % 3]);
+    fp_set_pref("midstream", (k / 9) % 2 ? "FALSE" : "TRUE");
     prefs_apply(prefs_find_module("tcpstate"));
 }
 
