@@ -213,27 +213,33 @@ class Runner:
                 "trees": w_trees if small else 0, "small": small}
 
 
+def variant(src, i, n_sources, seed, outdir):
+    """Corrupted variant i of src (one of n_sources): editcap -E with PROBS[(i //
+    n_sources) mod 5] and seed + i; every other one spares the Ethernet header, every
+    eighth is also cut short in a record (a read error)."""
+    prob = PROBS[(i // n_sources) % len(PROBS)]
+    base = os.path.splitext(os.path.basename(src))[0]
+    out = os.path.join(outdir, "%05d-%s-E%s.pcap" % (i, base, prob))
+    cmd = ["editcap", "-E", prob, "--seed", str(seed + i)]
+    if i % 2:
+        cmd += ["-o", "14"]  # spare the Ethernet header: corrupt IP and TCP
+    r = subprocess.run(cmd + ["-F", "pcap", src, out], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    if r.returncode != 0:  # pcapng with several link types: keep its format
+        out = out[:-len(".pcap")] + ".pcapng"
+        r = subprocess.run(cmd + [src, out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0 or not os.path.exists(out):
+        die("editcap -E failed on %s: %s" % (src, r.stderr.decode(errors="replace")))
+    if i % 8 == 7:  # also cut short in a record: tshark reports a read error
+        size = os.path.getsize(out)
+        if size > 64:
+            os.truncate(out, 24 + (size - 24) * 3 // 4 + 5)
+    return out
+
+
 def make_variants(sources, n, seed, outdir):
-    editcap = shutil.which("editcap") or die("editcap not found")
-    made = []
-    for i in range(n):
-        src = sources[i % len(sources)]
-        prob = PROBS[(i // len(sources)) % len(PROBS)]
-        name = "%04d-%s-E%s.pcap" % (i, os.path.splitext(os.path.basename(src))[0], prob)
-        out = os.path.join(outdir, name)
-        cmd = [editcap, "-E", prob, "--seed", str(seed + i)]
-        if i % 2:
-            cmd += ["-o", "14"]  # spare the Ethernet header: corrupt IP and TCP
-        r = subprocess.run(cmd + ["-F", "pcap", src, out], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        if r.returncode != 0 or not os.path.exists(out):
-            die("editcap failed on %s: %s" % (src, r.stderr.decode(errors="replace")))
-        if i % 8 == 7:  # also cut short in a record: tshark reports a read error
-            size = os.path.getsize(out)
-            if size > 64:
-                os.truncate(out, 24 + (size - 24) * 3 // 4 + 5)
-        made.append(out)
-    return made
+    shutil.which("editcap") or die("editcap not found")
+    return [variant(sources[i % len(sources)], i, len(sources), seed, outdir) for i in range(n)]
 
 
 def epan_check(program, results, jobs):

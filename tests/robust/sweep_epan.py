@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep import PROBS, SAN_PATTERNS, find_captures  # noqa: E402
+from sweep import PROBS, SAN_PATTERNS, find_captures, variant  # noqa: E402
 
 ENV = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:malloc_context_size=5",
        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
@@ -60,26 +60,6 @@ def cut(src, frames, outdir, k):
     ok, err = editcap(["-r", src, out, "1-%d" % frames])
     if not ok or not os.path.exists(out):
         die("editcap -r failed on %s: %s" % (src, err))
-    return out
-
-
-def variant(src, i, n_sources, seed, outdir):
-    prob = PROBS[(i // n_sources) % len(PROBS)]
-    base = os.path.splitext(os.path.basename(src))[0]
-    out = os.path.join(outdir, "%05d-%s-E%s.pcap" % (i, base, prob))
-    cmd = ["-E", prob, "--seed", str(seed + i)]
-    if i % 2:
-        cmd += ["-o", "14"]  # spare the Ethernet header: corrupt IP and TCP
-    ok, err = editcap(cmd + ["-F", "pcap", src, out])
-    if not ok:  # pcapng with several link types: keep its format
-        out = out[:-len(".pcap")] + ".pcapng"
-        ok, err = editcap(cmd + [src, out])
-    if not ok or not os.path.exists(out):
-        die("editcap -E failed on %s: %s" % (src, err))
-    if i % 8 == 7:  # also cut short in a record: a read error
-        size = os.path.getsize(out)
-        if size > 64:
-            os.truncate(out, 24 + (size - 24) * 3 // 4 + 5)
     return out
 
 
