@@ -157,9 +157,6 @@ def fin_wait_2_timewait_acked(conn, role, life, seq, wall_offset, notes):
     TIME_WAIT after that FIN_WAIT_2."""
     if "FIN_WAIT_2" not in seq or "TIME_WAIT" in seq[seq.index("FIN_WAIT_2"):]:
         return seq
-    if not any(s["dir"] != ("c2s" if role == "client" else "s2c") and s["flags"] & 0x01
-               for s in conn["segs"]):
-        return seq
     mine = "c2s" if role == "client" else "s2c"
     peer_fin_end = None
     t_handoff = life[-1]["t"]
